@@ -1,0 +1,7 @@
+-- severity: warn
+-- Every packet meets the evidence requirements. A failing packet is a finding for
+-- its owner, not a data fault: reported at WARN with the failing packets.
+SELECT workload_tag, request_class, owner_tag, failed_requirements
+FROM {{ this }}
+WHERE cycle_id = :cycle_id AND result <> 'pass'
+ORDER BY workload_tag, request_class

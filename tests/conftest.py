@@ -1,0 +1,60 @@
+"""Shared fixtures: a ledger database on each backend, and scenario builders.
+
+PostgreSQL tests read ``TOKENREVIEW_TEST_DATABASE_URL`` (``.ci/run`` sets it).
+Each test gets its own schema there, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+PG_ENV = "TOKENREVIEW_TEST_DATABASE_URL"
+
+
+def _pg_url() -> str | None:
+    return os.environ.get(PG_ENV)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_engine():
+    url = _pg_url()
+    if not url:
+        pytest.skip(
+            f"PostgreSQL tests skipped: set {PG_ENV} (e.g. "
+            "postgresql+psycopg2://postgres@127.0.0.1:5432/test); .ci/run sets it"
+        )
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        pytest.skip(f"PostgreSQL tests skipped: cannot connect to {PG_ENV}: {exc.orig}")
+    return engine
+
+
+def _pg_schema_url(admin, base_url: str):
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.engine.make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return schema, url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty ledger database URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    admin = request.getfixturevalue("pg_admin_engine")
+    schema, url = _pg_schema_url(admin, _pg_url())
+    yield url
+    from tokenreview_pipeline import ledger
+
+    ledger.engine_for(url).dispose()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -1,0 +1,757 @@
+"""Record-level extraction: SPEC 2.1, 2.5 and the per-record reasons of 4.1."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokenreview_pipeline.extract.records import (
+    CONTENT_FIELDS,
+    MAX_RAW_BYTES,
+    MAX_RECORD_BYTES,
+    ExtractedRecord,
+    looks_like_secret,
+    prompt_fingerprint,
+    record_from_csv_row,
+    record_from_line,
+    record_from_object,
+    redact_value,
+)
+
+SK = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx"
+BEARER = "Bearer abc123.def456"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+
+
+def base(**overrides: object) -> dict[str, object]:
+    record: dict[str, object] = {
+        "attempt_id": "att-1",
+        "timestamp": "2026-11-18T02:00:00Z",
+        "api_key_id": "key_a1",
+        "model": "gpt-4o-mini",
+        "endpoint": "/v1/chat/completions",
+    }
+    record.update(overrides)
+    return {k: v for k, v in record.items() if v is not _DROP}
+
+
+_DROP = object()
+
+
+def line(obj: object) -> ExtractedRecord:
+    return record_from_line(
+        json.dumps(obj, ensure_ascii=False).encode("utf-8"), source_name="a.jsonl", source_line=7
+    )
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def redacted(value: str) -> str:
+    return "redacted_" + sha(value)[:12]
+
+
+# ------------------------------------------------------------------ valid record
+
+
+def test_full_valid_record_is_normalized() -> None:
+    obj = {
+        "attempt_id": "att-1",
+        "timestamp": "2026-11-18T07:30:00.250+05:30",
+        "request_id": "req-9",
+        "client_retry_count": 2,
+        "api_key_id": "key_a1",
+        "source_ip": "2001:0db8:0000:0000:0000:0000:0000:0001",
+        "model": "gpt-4o-mini",
+        "endpoint": "/v1/chat/completions",
+        "status_code": 429,
+        "error_type": "rate_limit",
+        "latency_ms": 1200,
+        "prompt_tokens": 10,
+        "completion_tokens": 3,
+        "environment": "production",
+        "tags": {"team": "search", "project": "risk-assessment-pipeline-v2"},
+        "prompt_fingerprint": "fp-1",
+        "unknown_field": {"nested": 1},
+    }
+    rec = line(obj)
+    assert rec.defect is None
+    assert rec.source_name == "a.jsonl" and rec.source_line == 7 and rec.source_page is None
+    assert rec.redacted_values == 0
+    expected_ts = datetime(2026, 11, 18, 2, 0, 0, 250000, tzinfo=UTC)
+    assert rec.fields == {
+        "attempt_id": "att-1",
+        "timestamp": expected_ts,
+        "request_id": "req-9",
+        "client_retry_count": 2,
+        "api_key_id": "key_a1",
+        "source_ip": "2001:db8::1",
+        "model": "gpt-4o-mini",
+        "endpoint": "/v1/chat/completions",
+        "status_code": 429,
+        "error_type": "rate_limit",
+        "latency_ms": 1200.0,
+        "prompt_tokens": 10,
+        "completion_tokens": 3,
+        "environment": "production",
+        "tags": {"team": "search", "project": "risk-assessment-pipeline-v2"},
+        "prompt_fingerprint": "fp-1",
+    }
+    assert isinstance(rec.fields["latency_ms"], float)
+    assert rec.ts_us == int(expected_ts.timestamp()) * 1_000_000 + 250_000
+    assert list(rec.fields) == [
+        "attempt_id",
+        "timestamp",
+        "request_id",
+        "client_retry_count",
+        "api_key_id",
+        "source_ip",
+        "model",
+        "endpoint",
+        "status_code",
+        "error_type",
+        "latency_ms",
+        "prompt_tokens",
+        "completion_tokens",
+        "environment",
+        "tags",
+        "prompt_fingerprint",
+    ]
+    assert "unknown_field" not in rec.fields
+
+
+def test_minimal_record_defaults() -> None:
+    rec = line(base())
+    assert rec.defect is None
+    f = rec.fields
+    assert f is not None
+    assert f["prompt_tokens"] == 0 and f["completion_tokens"] == 0
+    assert f["tags"] == {}
+    for name in (
+        "request_id",
+        "client_retry_count",
+        "source_ip",
+        "status_code",
+        "error_type",
+        "latency_ms",
+        "environment",
+        "prompt_fingerprint",
+    ):
+        assert f[name] is None
+
+
+def test_null_optional_fields_are_absent() -> None:
+    rec = line(
+        base(
+            request_id=None,
+            client_retry_count=None,
+            status_code=None,
+            latency_ms=None,
+            tags=None,
+            prompt_tokens=None,
+            prompt_fingerprint=None,
+        )
+    )
+    assert rec.defect is None
+    assert rec.fields is not None
+    assert rec.fields["tags"] == {} and rec.fields["prompt_tokens"] == 0
+    assert rec.fields["status_code"] is None
+
+
+def test_content_sha256_is_canonical_json_of_parsed_object_before_redaction() -> None:
+    text = '{"model":"m","api_key_id":"' + SK + '","timestamp":"2026-11-18T02:00:00Z",'
+    text += '"attempt_id":"a","endpoint":"/e","prompt":"héllo"}'
+    rec = record_from_line(text.encode(), source_name="f", source_line=1)
+    canonical = (
+        '{"api_key_id":"' + SK + '","attempt_id":"a","endpoint":"/e","model":"m",'
+        '"prompt":"héllo","timestamp":"2026-11-18T02:00:00Z"}'
+    )
+    assert rec.content_sha256 == sha(canonical)
+    # whitespace and key order do not change the hash
+    other = json.dumps(json.loads(text), indent=2).encode()
+    assert record_from_line(other, source_name="f", source_line=1).content_sha256 == sha(canonical)
+
+
+def test_trailing_cr_and_bom_are_ignored() -> None:
+    raw = json.dumps(base()).encode()
+    assert record_from_line(raw + b"\r", source_name="f", source_line=1).defect is None
+    assert record_from_line(b"\xef\xbb\xbf" + raw, source_name="f", source_line=1).defect is None
+
+
+# ------------------------------------------------------------ quarantine reasons
+
+
+def test_record_too_large() -> None:
+    obj = base(note="x" * MAX_RECORD_BYTES)
+    rec = line(obj)
+    assert rec.defect == "record_too_large"
+    assert rec.fields is None and rec.content_sha256 is None
+    assert len(rec.raw_redacted.encode()) <= MAX_RAW_BYTES
+    # exactly 1 MiB is fine (it is then malformed here, but not too large)
+    exact = b"[" + b" " * (MAX_RECORD_BYTES - 2) + b"]"
+    assert record_from_line(exact, source_name="f", source_line=1).defect == "not_an_object"
+    assert record_from_line(exact + b"\r", source_name="f", source_line=1).defect == (
+        "not_an_object"
+    )
+    assert record_from_line(exact + b" ", source_name="f", source_line=1).defect == (
+        "record_too_large"
+    )
+
+
+def test_invalid_encoding() -> None:
+    raw = b'{"attempt_id":"a\xff","timestamp":"2026-11-18T02:00:00Z"}'
+    rec = record_from_line(raw, source_name="f", source_line=1)
+    assert rec.defect == "invalid_encoding"
+    assert rec.content_sha256 is None and rec.fields is None
+    # the timestamp is still usable to place the record in a cycle
+    assert rec.ts_us == int(datetime(2026, 11, 18, 2, tzinfo=UTC).timestamp()) * 1_000_000
+    assert "\ufffd" in rec.raw_redacted
+
+
+def test_lone_surrogate_is_invalid_encoding() -> None:
+    rec = record_from_line(b'{"attempt_id":"\\ud800"}', source_name="f", source_line=1)
+    assert rec.defect == "invalid_encoding"
+    rec.raw_redacted.encode("utf-8")  # storable
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{",
+        b"not json",
+        b'{"a":1,}',
+        b'{"a": NaN}',
+        b'{"a": Infinity}',
+        b"",
+        b"[" * 100_000,
+    ],
+)
+def test_malformed_json(raw: bytes) -> None:
+    rec = record_from_line(raw, source_name="f", source_line=1)
+    assert rec.defect == "malformed_json"
+    assert rec.content_sha256 is None and rec.ts_us is None
+
+
+@pytest.mark.parametrize("raw", [b"[1,2]", b'"text"', b"12", b"null", b"true"])
+def test_not_an_object(raw: bytes) -> None:
+    rec = record_from_line(raw, source_name="f", source_line=1)
+    assert rec.defect == "not_an_object"
+    assert rec.content_sha256 == sha(raw.decode())
+
+
+@pytest.mark.parametrize("name", ["attempt_id", "timestamp", "api_key_id", "model", "endpoint"])
+@pytest.mark.parametrize("how", ["absent", "null", "empty"])
+def test_missing_field(name: str, how: str) -> None:
+    value = {"absent": _DROP, "null": None, "empty": ""}[how]
+    assert line(base(**{name: value})).defect == f"missing_field:{name}"
+
+
+def test_missing_fields_reported_in_table_order() -> None:
+    obj = {"model": "m"}
+    assert line(obj).defect == "missing_field:attempt_id"
+    obj = {"attempt_id": "a", "model": "m"}
+    assert line(obj).defect == "missing_field:timestamp"
+    # missing beats invalid_type of an earlier field
+    assert line(base(attempt_id=5, endpoint=None)).defect == "missing_field:endpoint"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("attempt_id", 12),
+        ("attempt_id", ["a"]),
+        ("timestamp", 12345),
+        ("timestamp", {"t": 1}),
+        ("request_id", 5),
+        ("client_retry_count", True),
+        ("client_retry_count", 1.0),
+        ("client_retry_count", "1"),
+        ("client_retry_count", -1),
+        ("api_key_id", 7),
+        ("source_ip", "999.1.1.1"),
+        ("source_ip", "10.0.0.1 "),
+        ("source_ip", 167772161),
+        ("model", {"name": "m"}),
+        ("endpoint", False),
+        ("status_code", "200"),
+        ("status_code", 200.0),
+        ("status_code", True),
+        ("status_code", 2**64),
+        ("error_type", 500),
+        ("latency_ms", True),
+        ("latency_ms", "5"),
+        ("latency_ms", -0.5),
+        ("latency_ms", 10**400),
+        ("prompt_tokens", 12.0),
+        ("prompt_tokens", "12"),
+        ("prompt_tokens", True),
+        ("completion_tokens", 1.5),
+        ("completion_tokens", [3]),
+        ("environment", 1),
+        ("tags", ["team"]),
+        ("tags", {"team": 1}),
+        ("tags", {"team": None}),
+        ("tags", "team=search"),
+        ("prompt_fingerprint", 99),
+    ],
+)
+def test_invalid_type(name: str, value: object) -> None:
+    rec = line(base(**{name: value}))
+    assert rec.defect == f"invalid_type:{name}"
+    assert rec.fields is None
+
+
+def test_invalid_type_in_table_order_and_before_timestamp_checks() -> None:
+    obj = base(tags=[1], status_code="x", timestamp="not a time")
+    assert line(obj).defect == "invalid_type:status_code"
+    assert line(base(tags=[1], timestamp="not a time")).defect == "invalid_type:tags"
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00Z", "2026-11-18T25:00Z", "0"])
+def test_invalid_timestamp(value: str) -> None:
+    rec = line(base(timestamp=value))
+    assert rec.defect == "invalid_timestamp"
+    assert rec.ts_us is None
+
+
+@pytest.mark.parametrize("value", ["2026-11-18T02:00:00", "2026-11-18", "2026-11-18 02:00"])
+def test_timestamp_without_timezone(value: str) -> None:
+    rec = line(base(timestamp=value))
+    assert rec.defect == "timestamp_without_timezone"
+    assert rec.ts_us is None
+
+
+@pytest.mark.parametrize("name", ["prompt_tokens", "completion_tokens"])
+def test_negative_tokens(name: str) -> None:
+    rec = line(base(**{name: -3}))
+    assert rec.defect == "negative_tokens"
+
+
+def test_timestamp_defects_come_before_negative_tokens() -> None:
+    assert line(base(prompt_tokens=-1, timestamp="x")).defect == "invalid_timestamp"
+
+
+def test_ts_us_kept_for_defective_records() -> None:
+    rec = line({"timestamp": "2026-11-18T03:00:00+01:00", "model": 5})
+    assert rec.defect == "missing_field:attempt_id"
+    assert rec.ts_us == int(datetime(2026, 11, 18, 2, tzinfo=UTC).timestamp()) * 1_000_000
+    assert line(base(prompt_tokens=-1)).ts_us is not None
+
+
+def test_accepted_timestamp_forms() -> None:
+    for value in ("2026-11-18T02:00:00Z", "2026-11-18T02:00:00+00:00", "2026-11-18T03:00+01:00"):
+        rec = line(base(timestamp=value))
+        assert rec.defect is None
+        assert rec.fields is not None
+        assert rec.fields["timestamp"] == datetime(2026, 11, 18, 2, tzinfo=UTC)
+        assert rec.fields["timestamp"].tzinfo is UTC
+
+
+def test_source_ip_ipv4_kept() -> None:
+    rec = line(base(source_ip="10.20.0.5"))
+    assert rec.fields is not None and rec.fields["source_ip"] == "10.20.0.5"
+
+
+def test_never_duplicate_attempt_id_here() -> None:
+    a = line(base())
+    b = line(base(model="other"))
+    assert a.defect is None and b.defect is None
+
+
+# --------------------------------------------------------------------- secrets
+
+
+@pytest.mark.parametrize("secret", [SK, BEARER, JWT, "bearer xyz", "  " + SK + " "])
+def test_looks_like_secret(secret: str) -> None:
+    assert looks_like_secret(secret)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "risk-assessment-pipeline-v2",
+        "sk-short",
+        "sk-" + "a" * 19,
+        "my sk-" + "a" * 30,
+        "Bearer",
+        "Bearer of bad news",
+        "eyJhbGciOiJIUzI1NiJ9",
+        "key_a1",
+        "task-abcdefghijklmnopqrstuvwxyz",
+    ],
+)
+def test_not_a_secret(value: str) -> None:
+    assert not looks_like_secret(value)
+    assert redact_value(value) == (value, False)
+
+
+def test_redact_value_form() -> None:
+    assert redact_value(SK) == ("redacted_" + hashlib.sha256(SK.encode()).hexdigest()[:12], True)
+
+
+@pytest.mark.parametrize("secret", [SK, BEARER, JWT])
+def test_api_key_id_and_tag_values_redacted(secret: str) -> None:
+    rec = line(base(api_key_id=secret, tags={"team": secret, "project": "risk-assessment-x"}))
+    assert rec.defect is None and rec.fields is not None
+    assert rec.fields["api_key_id"] == redacted(secret)
+    assert rec.fields["tags"] == {"team": redacted(secret), "project": "risk-assessment-x"}
+    assert rec.redacted_values == 2
+    assert secret not in rec.raw_redacted
+    assert redacted(secret) in rec.raw_redacted
+
+
+def test_every_stored_string_field_redacted() -> None:
+    names = [
+        "attempt_id",
+        "request_id",
+        "model",
+        "endpoint",
+        "error_type",
+        "environment",
+        "prompt_fingerprint",
+    ]
+    rec = line(base(**{n: SK + n for n in names}, tags={SK: "v"}))
+    assert rec.fields is not None
+    for n in names:
+        assert rec.fields[n] == redacted(SK + n)
+    assert rec.fields["tags"] == {redacted(SK): "v"}
+    assert rec.redacted_values == len(names) + 1
+    assert SK not in rec.raw_redacted
+
+
+def test_content_hash_is_before_redaction() -> None:
+    a = line(base(api_key_id=SK))
+    b = line(base(api_key_id=redacted(SK)))
+    assert a.fields == b.fields
+    assert a.content_sha256 != b.content_sha256
+
+
+def test_secrets_in_unknown_fields_redacted_in_raw() -> None:
+    rec = line(base(note=f"used {SK} and {JWT} here", other=BEARER, deep=[{"x": SK}]))
+    assert rec.defect is None
+    for secret in (SK, JWT, BEARER):
+        assert secret not in rec.raw_redacted
+    assert "used redacted_" in rec.raw_redacted
+    assert rec.redacted_values == 0  # only values stored in `fields` count
+
+
+def test_secrets_redacted_in_defective_records() -> None:
+    rec = line(base(api_key_id=SK, model=5))
+    assert rec.defect == "invalid_type:model"
+    assert SK not in rec.raw_redacted
+    assert rec.redacted_values == 1
+    bad = f'{{"api_key_id": "{SK}", "auth": "{BEARER}", "t": "{JWT}" oops'.encode()
+    rec = record_from_line(bad, source_name="f", source_line=1)
+    assert rec.defect == "malformed_json"
+    for secret in (SK, BEARER, JWT):
+        assert secret not in rec.raw_redacted
+    assert rec.redacted_values == 3
+    assert (
+        "risk-assessment-pipeline-v2-abcdefghij"
+        in record_from_line(
+            b'{"x":"risk-assessment-pipeline-v2-abcdefghij" oops', source_name="f", source_line=1
+        ).raw_redacted
+    )
+
+
+# -------------------------------------------------------------- content fields
+
+CONTENT = {
+    "prompt": "PROMPT-TEXT",
+    "messages": [{"role": "user", "content": "MESSAGE-TEXT"}],
+    "input": "INPUT-TEXT",
+    "response": {"text": "RESPONSE-TEXT"},
+    "output": ["OUTPUT-TEXT"],
+    "choices": [{"message": {"content": "CHOICE-TEXT"}}],
+    "content": "CONTENT-TEXT",
+    "completion": "COMPLETION-TEXT",
+    "authorization": "Bearer AUTH-TOKEN-1234",
+    "headers": {"Authorization": "Bearer HEADER-TOKEN", "x": "HEADER-TEXT"},
+    "api_key": "APIKEY-TEXT",
+}
+
+
+def test_content_fields_never_kept() -> None:
+    assert set(CONTENT) == set(CONTENT_FIELDS)
+    rec = line(base(**CONTENT))
+    assert rec.defect is None and rec.fields is not None
+    assert not set(CONTENT) & set(rec.fields)
+    for marker in ("TEXT", "TOKEN"):
+        assert marker not in rec.raw_redacted
+        assert marker not in json.dumps(rec.fields, default=str)
+    for key in CONTENT:
+        assert f'"{key}"' not in rec.raw_redacted
+
+
+def test_content_fields_dropped_from_defective_and_nested_raw() -> None:
+    rec = line(base(model=1, extra={"messages": ["NESTED-TEXT"]}, **CONTENT))
+    assert rec.defect == "invalid_type:model"
+    assert "TEXT" not in rec.raw_redacted and "TOKEN" not in rec.raw_redacted
+    rec = line([{"prompt": "LIST-TEXT"}])
+    assert rec.defect == "not_an_object" and "LIST-TEXT" not in rec.raw_redacted
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"attempt_id":"a","prompt":"PROMPT, with } and \\" quote","model":"m" oops',
+        b'{"attempt_id":"a","messages":[{"content":"MSG ] }"}],"model":"m" oops',
+        b'{"attempt_id":"a","response":{"t":"RESP"},"model":"m",,}',
+        b'{"attempt_id":"a","completion":"UNTERMINATED',
+        b'{"attempt_id":"a","choices":[{"x":"UNTERMINATED',
+        b"{'attempt_id': 'a', 'prompt': 'PYTHON-REPR', 'model': 'm'}",
+        b'{"attempt_id":"a","Authorization":"Bearer XYZ","api_key":12345 oops',
+    ],
+)
+def test_content_removed_from_unparsed_text(raw: bytes) -> None:
+    rec = record_from_line(raw, source_name="f", source_line=1)
+    assert rec.defect == "malformed_json"
+    for marker in ("PROMPT", "MSG", "RESP", "UNTERMINATED", "PYTHON-REPR", "XYZ", "12345"):
+        assert marker not in rec.raw_redacted
+    assert "attempt_id" in rec.raw_redacted
+
+
+def test_too_large_raw_has_no_content_or_secret() -> None:
+    raw = (
+        b'{"attempt_id":"a","api_key_id":"'
+        + SK.encode()
+        + b'","prompt":"'
+        + b"P" * (MAX_RECORD_BYTES + 10)
+        + b'"}'
+    )
+    rec = record_from_line(raw, source_name="f", source_line=1)
+    assert rec.defect == "record_too_large"
+    assert "PPP" not in rec.raw_redacted and SK not in rec.raw_redacted
+    assert rec.raw_redacted.startswith('{"attempt_id":"a"')
+
+
+def test_raw_truncated_to_4096_bytes_without_splitting_characters() -> None:
+    rec = line(base(model=5, note="é" * 5000))
+    data = rec.raw_redacted.encode("utf-8")
+    assert len(data) <= MAX_RAW_BYTES
+    assert len(data) >= MAX_RAW_BYTES - 1
+    assert not rec.raw_redacted.endswith("\ufffd")
+    rec = record_from_line(("€" * 3000 + " oops").encode(), source_name="f", source_line=1)
+    assert rec.defect == "malformed_json"
+    assert len(rec.raw_redacted.encode()) <= MAX_RAW_BYTES
+    assert set(rec.raw_redacted) == {"€"}
+
+
+# ------------------------------------------------------------------ fingerprint
+
+
+MESSAGES = [{"role": "user", "content": "Grüße, 世界"}]
+MESSAGES_CANONICAL = '[{"content":"Grüße, 世界","role":"user"}]'
+
+
+def test_prompt_fingerprint_function() -> None:
+    assert prompt_fingerprint(MESSAGES) == sha(MESSAGES_CANONICAL)
+    assert prompt_fingerprint("hello") == sha('"hello"')
+    assert prompt_fingerprint({"b": 1, "a": [1.5, None]}) == sha('{"a":[1.5,null],"b":1}')
+
+
+def test_fingerprint_from_messages_first() -> None:
+    rec = line(base(input="i", prompt="p", messages=MESSAGES))
+    assert rec.fields is not None
+    assert rec.fields["prompt_fingerprint"] == sha(MESSAGES_CANONICAL)
+
+
+def test_fingerprint_from_prompt_then_input() -> None:
+    rec = line(base(input="i", prompt="Say “hi”"))
+    assert rec.fields is not None and rec.fields["prompt_fingerprint"] == sha('"Say “hi”"')
+    rec = line(base(input={"z": 1, "a": "b"}, messages=None))
+    assert rec.fields is not None and rec.fields["prompt_fingerprint"] == sha('{"a":"b","z":1}')
+
+
+def test_given_fingerprint_wins() -> None:
+    rec = line(base(messages=MESSAGES, prompt_fingerprint="given"))
+    assert rec.fields is not None and rec.fields["prompt_fingerprint"] == "given"
+    rec = line(base(messages=MESSAGES, prompt_fingerprint=None))
+    assert rec.fields is not None
+    assert rec.fields["prompt_fingerprint"] == sha(MESSAGES_CANONICAL)
+
+
+def test_no_prompt_no_fingerprint() -> None:
+    rec = line(base())
+    assert rec.fields is not None and rec.fields["prompt_fingerprint"] is None
+
+
+# -------------------------------------------------------------------------- CSV
+
+
+def csv_row(**cells: str) -> dict[str, str]:
+    row = {
+        "attempt_id": "att-1",
+        "timestamp": "2026-11-18T02:00:00Z",
+        "request_id": "",
+        "client_retry_count": "",
+        "api_key_id": "key_a1",
+        "source_ip": "",
+        "model": "gpt-4o-mini",
+        "endpoint": "/v1/chat/completions",
+        "status_code": "",
+        "error_type": "",
+        "latency_ms": "",
+        "prompt_tokens": "",
+        "completion_tokens": "",
+        "environment": "",
+        "tags": "",
+        "prompt_fingerprint": "",
+    }
+    row.update(cells)
+    return row
+
+
+def from_csv(row: dict[str, str]) -> ExtractedRecord:
+    return record_from_csv_row(
+        row, raw_text=",".join(row.values()), source_name="c.csv", source_line=3
+    )
+
+
+def test_csv_conversion() -> None:
+    rec = from_csv(
+        csv_row(
+            client_retry_count="1",
+            status_code="503",
+            latency_ms="12.5",
+            prompt_tokens="12",
+            completion_tokens="0",
+            tags='{"team": "search", "workload": "' + SK + '"}',
+            source_ip="10.0.0.1",
+            environment="prod",
+        )
+    )
+    assert rec.defect is None and rec.fields is not None
+    assert rec.source_name == "c.csv" and rec.source_line == 3 and rec.source_page is None
+    f = rec.fields
+    assert f["client_retry_count"] == 1 and f["status_code"] == 503
+    assert f["latency_ms"] == 12.5 and f["prompt_tokens"] == 12 and f["completion_tokens"] == 0
+    assert f["tags"] == {"team": "search", "workload": redacted(SK)}
+    assert f["request_id"] is None and f["error_type"] is None
+    assert f["timestamp"] == datetime(2026, 11, 18, 2, tzinfo=UTC)
+    assert rec.redacted_values == 1
+    assert SK not in rec.raw_redacted
+
+
+def test_csv_content_hash_over_non_empty_cells() -> None:
+    row = csv_row(prompt_tokens="12")
+    rec = from_csv(row)
+    cells = {k: v for k, v in row.items() if v != ""}
+    expected = json.dumps(cells, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert rec.content_sha256 == sha(expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("client_retry_count", "1.0"),
+        ("client_retry_count", "-1"),
+        ("client_retry_count", "abc"),
+        ("status_code", "200.0"),
+        ("status_code", " 200"),
+        ("latency_ms", "abc"),
+        ("latency_ms", "-1"),
+        ("latency_ms", "nan"),
+        ("latency_ms", "inf"),
+        ("prompt_tokens", "12.0"),
+        ("prompt_tokens", "1_000"),
+        ("completion_tokens", "abc"),
+        ("tags", "team=search"),
+        ("tags", '{"team": 1}'),
+        ("tags", "[]"),
+        ("source_ip", "host.example"),
+    ],
+)
+def test_csv_invalid_type(name: str, value: str) -> None:
+    assert from_csv(csv_row(**{name: value})).defect == f"invalid_type:{name}"
+
+
+def test_csv_empty_cell_is_absent() -> None:
+    assert from_csv(csv_row(model="")).defect == "missing_field:model"
+    assert from_csv(csv_row(prompt_tokens="-4")).defect == "negative_tokens"
+    assert from_csv(csv_row(timestamp="2026-11-18T02:00:00")).defect == (
+        "timestamp_without_timezone"
+    )
+
+
+def test_csv_content_columns_dropped_and_fingerprinted() -> None:
+    rec = from_csv(csv_row(prompt="Hello there", response="RESPONSE-TEXT"))
+    assert rec.fields is not None
+    assert rec.fields["prompt_fingerprint"] == sha('"Hello there"')
+    assert "Hello" not in rec.raw_redacted and "RESPONSE" not in rec.raw_redacted
+
+
+# ---------------------------------------------------------------- from object
+
+
+def test_record_from_object() -> None:
+    obj = base(messages=MESSAGES)
+    rec = record_from_object(
+        obj, raw_text=json.dumps(obj), source_name="http://h/logs", source_line=2, source_page=3
+    )
+    assert rec.defect is None
+    assert (rec.source_name, rec.source_line, rec.source_page) == ("http://h/logs", 2, 3)
+    assert rec.content_sha256 == line(obj).content_sha256
+    assert rec.fields == line(obj).fields
+
+
+def test_record_from_object_defects() -> None:
+    def rec(obj: object) -> ExtractedRecord:
+        return record_from_object(
+            obj, raw_text=json.dumps(obj), source_name="u", source_line=1, source_page=1
+        )
+
+    assert rec(float("nan")).defect == "malformed_json"
+    assert rec(base(latency_ms=float("nan"))).defect == "malformed_json"
+    assert rec("x").defect == "not_an_object"
+    assert rec(base(note="x" * MAX_RECORD_BYTES)).defect == "record_too_large"
+
+
+# ------------------------------------------------------------------- property
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=200).map(lambda s: s.encode("utf-8", "surrogatepass")),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+            lambda children: (
+                st.lists(children, max_size=4)
+                | st.dictionaries(
+                    st.sampled_from(
+                        [
+                            "attempt_id",
+                            "timestamp",
+                            "api_key_id",
+                            "model",
+                            "endpoint",
+                            "tags",
+                            "prompt",
+                            "latency_ms",
+                            "prompt_tokens",
+                            "x",
+                        ]
+                    ),
+                    children,
+                    max_size=6,
+                )
+            ),
+            max_leaves=12,
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
+def test_record_from_line_never_raises(raw: bytes) -> None:
+    rec = record_from_line(raw, source_name="f", source_line=1)
+    assert isinstance(rec, ExtractedRecord)
+    assert (rec.defect is None) == (rec.fields is not None)
+    assert rec.defect != "duplicate_attempt_id"
+    assert len(rec.raw_redacted.encode("utf-8")) <= MAX_RAW_BYTES
+    assert rec.redacted_values >= 0

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import ipaddress
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tokenreview_pipeline.errors import ConfigError
+from tokenreview_pipeline.sources import (
+    EvidenceSource,
+    KnownSources,
+    api_key_known,
+    load_evidence_sources,
+    load_known_sources,
+    source_ip_known,
+)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+SPEC_KNOWN = """
+api_key_ids: [key_a1, key_b7]
+source_cidrs: ["10.20.0.0/16", "2001:db8::/32"]
+"""
+
+
+@pytest.fixture
+def known(tmp_path: Path) -> KnownSources:
+    return load_known_sources(write(tmp_path, "known_sources.yaml", SPEC_KNOWN))
+
+
+def test_load_spec_example(known: KnownSources) -> None:
+    assert known.api_key_ids == frozenset({"key_a1", "key_b7"})
+    assert known.source_cidrs == (
+        ipaddress.ip_network("10.20.0.0/16"),
+        ipaddress.ip_network("2001:db8::/32"),
+    )
+
+
+def test_api_keys(known: KnownSources) -> None:
+    assert api_key_known(known, "key_a1") is True
+    assert api_key_known(known, "key_zz") is False
+    assert api_key_known(KnownSources(), "anything") is None
+
+
+@pytest.mark.parametrize(
+    ("ip", "expected"),
+    [
+        ("10.20.0.1", True),
+        ("10.20.255.254", True),
+        ("10.21.0.1", False),
+        ("2001:db8::1", True),
+        ("2001:db8:ffff::1", True),
+        ("2001:db9::1", False),
+        ("::ffff:10.20.0.1", True),  # IPv4-mapped IPv6 counts as the IPv4 address
+        ("::ffff:10.21.0.1", False),
+        (" 10.20.0.1 ", True),
+        (None, False),  # absent
+        ("", False),
+        ("not-an-ip", False),
+        ("10.20.0.1:443", False),
+        ("2001:db8::1%eth0", True),
+    ],
+)
+def test_source_ips(known: KnownSources, ip: str | None, expected: bool) -> None:
+    assert source_ip_known(known, ip) is expected
+
+
+def test_mapped_network_matches_plain_ipv4(tmp_path: Path) -> None:
+    known = load_known_sources(
+        write(tmp_path, "k.yaml", 'source_cidrs: ["::ffff:192.168.0.0/112", 172.16.5.9]\n')
+    )
+    assert source_ip_known(known, "192.168.3.4") is True
+    assert source_ip_known(known, "::ffff:172.16.5.9") is True  # bare address = /32
+    assert source_ip_known(known, "172.16.5.10") is False
+
+
+def test_strict_false_cidr(tmp_path: Path) -> None:
+    known = load_known_sources(write(tmp_path, "k.yaml", 'source_cidrs: ["10.20.1.7/16"]\n'))
+    assert known.source_cidrs == (ipaddress.ip_network("10.20.0.0/16"),)
+
+
+def test_unconfigured_lists(tmp_path: Path) -> None:
+    for known in (
+        load_known_sources(None),
+        load_known_sources(tmp_path / "absent.yaml"),
+        load_known_sources(write(tmp_path, "empty.yaml", "")),
+        load_known_sources(write(tmp_path, "nulls.yaml", "api_key_ids:\nsource_cidrs: null\n")),
+    ):
+        assert known == KnownSources(None, None)
+        assert api_key_known(known, "k") is None
+        assert source_ip_known(known, "10.0.0.1") is None
+        assert source_ip_known(known, None) is None
+
+    only_keys = load_known_sources(write(tmp_path, "keys.yaml", "api_key_ids: [k]\n"))
+    assert (only_keys.api_key_ids, only_keys.source_cidrs) == (frozenset({"k"}), None)
+    assert source_ip_known(only_keys, None) is None
+
+
+def test_empty_lists_are_configured_and_match_nothing(tmp_path: Path) -> None:
+    known = load_known_sources(write(tmp_path, "k.yaml", "api_key_ids: []\nsource_cidrs: []\n"))
+    assert api_key_known(known, "key_a1") is False
+    assert source_ip_known(known, "10.20.0.1") is False
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragment"),
+    [
+        (
+            'source_cidrs: ["10.20.0.0/16", "10.300.0.0/16"]\n',
+            "source_cidrs[1]",
+            "not an IPv4/IPv6",
+        ),
+        ('source_cidrs: ["2001:db8::/129"]\n', "source_cidrs[0]", "not an IPv4/IPv6"),
+        ('source_cidrs: "10.0.0.0/8"\n', "source_cidrs", "expected a list"),
+        ("api_key_ids: [a, 5]\n", "api_key_ids[1]", "expected a non-empty string"),
+        ("api_key_ids: {a: 1}\n", "api_key_ids", "expected a list"),
+        ("api_keys: [a]\n", "api_keys", "unknown top-level key"),
+        ("- a\n", "(document)", "expected a mapping"),
+        ("api_key_ids: [\n", "(file)", "invalid YAML"),
+    ],
+)
+def test_known_sources_errors(tmp_path: Path, text: str, key: str, fragment: str) -> None:
+    path = write(tmp_path, "known_sources.yaml", text)
+    with pytest.raises(ConfigError) as info:
+        load_known_sources(path)
+    assert info.value.key == key
+    assert fragment in info.value.message
+    assert str(info.value).startswith(f"{path}: {key}: ")
+
+
+# ------------------------------------------------------------- evidence sources
+
+SPEC_EVIDENCE = """
+sources:
+  - {area: pricing, url: "https://apidoc.cometapi.com/pricing/about-pricing", accessed_on: "2026-11-20"}
+  - {area: support, url: "https://apidoc.cometapi.com/support/help-center", accessed_on: "2026-11-20"}
+  - {area: allocation, url: "https://www.finops.org/framework/capabilities/allocation/", accessed_on: 2026-11-19}
+  - area: unit_metric
+    url: "https://www.finops.org/framework/capabilities/unit-economics/"
+    accessed_on: "2026-11-20"
+"""  # noqa: E501
+
+
+def test_load_evidence_sources_in_file_order(tmp_path: Path) -> None:
+    sources = load_evidence_sources(write(tmp_path, "evidence_sources.yaml", SPEC_EVIDENCE))
+    assert [s.area for s in sources] == ["pricing", "support", "allocation", "unit_metric"]
+    assert sources[0] == EvidenceSource(
+        "pricing", "https://apidoc.cometapi.com/pricing/about-pricing", date(2026, 11, 20)
+    )
+    assert sources[2].accessed_on == date(2026, 11, 19)  # unquoted: YAML already made it a date
+
+
+def test_empty_evidence_sources(tmp_path: Path) -> None:
+    assert load_evidence_sources(write(tmp_path, "e.yaml", "sources: []\n")) == []
+
+
+GOOD = 'area: pricing, url: "https://example.com/p", accessed_on: "2026-11-20"'
+
+
+@pytest.mark.parametrize(
+    ("item", "key", "fragment"),
+    [
+        ('area: pricing, url: "https://example.com/p"', "sources[1].accessed_on", "required"),
+        ('url: "https://example.com/p", accessed_on: "2026-11-20"', "sources[1].area", "required"),
+        ('area: pricing, accessed_on: "2026-11-20"', "sources[1].url", "required"),
+        (GOOD.replace('"2026-11-20"', '"20/11/2026"'), "sources[1].accessed_on", "YYYY-MM-DD"),
+        (GOOD.replace('"2026-11-20"', '"2026-02-30"'), "sources[1].accessed_on", "YYYY-MM-DD"),
+        (GOOD.replace('"2026-11-20"', '"2026-11-20T10:00:00Z"'), "sources[1].accessed_on", "got"),
+        (
+            GOOD.replace('"2026-11-20"', "2026-11-20 10:00:00"),
+            "sources[1].accessed_on",
+            "timestamp",
+        ),
+        (GOOD.replace('"2026-11-20"', "20261120"), "sources[1].accessed_on", "YYYY-MM-DD"),
+        (GOOD.replace('"https://example.com/p"', "example.com/p"), "sources[1].url", "http(s)"),
+        (GOOD.replace('"https://example.com/p"', "5"), "sources[1].url", "expected a URL"),
+        (GOOD.replace("area: pricing", "area: ''"), "sources[1].area", "non-empty string"),
+        (f"{GOOD}, note: x", "sources[1].note", "unknown key"),
+    ],
+)
+def test_evidence_errors_name_the_entry(tmp_path: Path, item: str, key: str, fragment: str) -> None:
+    path = write(tmp_path, "evidence_sources.yaml", f"sources:\n  - {{{GOOD}}}\n  - {{{item}}}\n")
+    with pytest.raises(ConfigError) as info:
+        load_evidence_sources(path)
+    assert info.value.key == key
+    assert fragment in info.value.message
+    assert str(info.value).startswith(f"{path}: {key}: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("", "(document)"),
+        ("source: []\n", "source"),
+        ("{}\n", "sources"),
+        ("sources: {a: b}\n", "sources"),
+        ("sources:\n  - just-a-url\n", "sources[0]"),
+    ],
+)
+def test_evidence_document_errors(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_evidence_sources(write(tmp_path, "e.yaml", text))
+    assert info.value.key == key
+
+
+def test_evidence_file_missing(tmp_path: Path) -> None:
+    path = tmp_path / "evidence_sources.yaml"
+    with pytest.raises(ConfigError) as info:
+        load_evidence_sources(path)
+    assert str(info.value) == f"{path}: (file): file not found"

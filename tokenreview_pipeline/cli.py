@@ -1,0 +1,299 @@
+"""The ``tokenreview`` command line (SPEC 7).
+
+    tokenreview run      --config PATH --cycle YYYY-MM-DD [--review-date YYYY-MM-DD]
+    tokenreview packets  --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
+    tokenreview explain  --config PATH --cycle YYYY-MM-DD --workload W
+    tokenreview demo     [--outdir DIR]
+    tokenreview generate OUTDIR --seed S --attempts N [--cycle YYYY-MM-DD]
+
+Every command that reads or writes the ledger takes ``--database-url``, which
+wins over ``TOKENREVIEW_DATABASE_URL``, which wins over the config's
+``database_url``. ``run`` materializes the asset graph through Dagster and
+records the run in the instance of ``DAGSTER_HOME`` (default: ``.dagster``
+beside the config), so ``dagster dev`` on the same home shows it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tokenreview_pipeline import ledger
+from tokenreview_pipeline.config import TokenreviewConfig, load_config
+from tokenreview_pipeline.cycles import CycleError, latest_complete_cycle, parse_cycle
+from tokenreview_pipeline.errors import ConfigError
+
+JSON_COLUMNS = ("source_urls", "allocation_rule_ids", "failed_requirements")
+
+
+class CliError(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------- helpers
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _load(args: argparse.Namespace) -> TokenreviewConfig:
+    return load_config(args.config, database_url=getattr(args, "database_url", None))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def packet_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Packets as plain JSON values; the JSON-array columns become arrays."""
+    out = []
+    for row in rows:
+        record = {k: _jsonable(v) for k, v in row.items()}
+        for column in JSON_COLUMNS:
+            if isinstance(record.get(column), str):
+                record[column] = json.loads(record[column])
+        out.append(record)
+    return out
+
+
+def _engine(config: TokenreviewConfig):
+    engine = ledger.engine_for(config.database_url)
+    ledger.ensure_schema(engine)
+    return engine
+
+
+def _print_table(rows: list[dict[str, Any]], columns: tuple[str, ...], out) -> None:
+    from tokenreview_pipeline.defs.packets_view import _cell
+
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)), file=out)
+
+
+# ----------------------------------------------------------------------- commands
+
+
+def run_cycle(config: TokenreviewConfig, cycle_id: str, review_date: date | None = None,
+              database_url: str | None = None, instance=None):
+    """Materialize the asset graph for one cycle through Dagster; returns the result."""
+    import dagster as dg
+
+    from tokenreview_pipeline.defs import build_defs
+    from tokenreview_pipeline.defs.jobs import CYCLE_JOB
+    from tokenreview_pipeline.defs.run_params import REVIEW_DATE_TAG
+
+    cycle = parse_cycle(cycle_id, config.cadence)
+    if cycle.start.date() < config.first_cycle:
+        raise CycleError(f"cycle {cycle_id} is before first_cycle {config.first_cycle}")
+    review_date = review_date or datetime.now(UTC).date()
+    defs = build_defs(config, database_url=database_url or config.database_url)
+    job = defs.resolve_job_def(CYCLE_JOB)
+    if instance is None:
+        home = Path(os.environ.get("DAGSTER_HOME") or (config.base_dir / ".dagster"))
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(home.resolve())
+        instance = dg.DagsterInstance.get()
+    return job.execute_in_process(
+        partition_key=cycle.cycle_id,
+        instance=instance,
+        tags={REVIEW_DATE_TAG: review_date.isoformat()},
+        raise_on_error=False,
+    )
+
+
+def failed_checks(result) -> list[tuple[str, str, str]]:
+    """(asset, check, severity) of every check that failed in a run."""
+    failed = []
+    for event in result.get_asset_check_evaluations():
+        if not event.passed:
+            failed.append((event.asset_key.to_user_string(), event.check_name,
+                           event.severity.value))
+    return failed
+
+
+def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
+    engine = _engine(config)
+    runs = ledger.extraction_runs
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        counts = conn.execute(sa.select(runs).where(runs.c.cycle_id == cycle_id)).mappings()
+        counts = counts.first()
+    from tokenreview_pipeline.defs.packets_view import fetch_packets
+
+    packets = fetch_packets(engine, cycle_id)
+    status = "succeeded" if result.success else "FAILED"
+    print(f"cycle {cycle_id}: run {result.run_id} {status}", file=out)
+    if counts:
+        print(
+            f"  records read {counts['records_read']}: staged {counts['attempts_staged']}, "
+            f"quarantined {counts['records_quarantined']}, exact duplicates "
+            f"{counts['exact_duplicates']}, other cycles {counts['other_cycle_records']}; "
+            f"redacted values {counts['redacted_values']}",
+            file=out,
+        )
+    passed = sum(1 for p in packets if p["result"] == "pass")
+    print(f"  packets: {len(packets)} ({passed} pass, {len(packets) - passed} fail)", file=out)
+    for asset, check, severity in failed_checks(result):
+        print(f"  check failed [{severity}]: {asset}.{check}", file=out)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(f"  step failed: {event.step_key}: "
+                      f"{event.event_specific_data.error.message.strip()}", file=out)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _load(args)
+    result = run_cycle(config, args.cycle, args.review_date, args.database_url)
+    _summary(config, parse_cycle(args.cycle, config.cadence).cycle_id, result, sys.stdout)
+    return 0 if result.success else 1
+
+
+def cmd_packets(args: argparse.Namespace) -> int:
+    from tokenreview_pipeline.defs.packets_view import SUMMARY_COLUMNS, fetch_packets
+
+    config = _load(args)
+    cycle = parse_cycle(args.cycle, config.cadence)
+    rows = fetch_packets(_engine(config), cycle.cycle_id)
+    if args.format == "json":
+        json.dump(packet_records(rows), sys.stdout, indent=2)
+        print()
+    elif args.format == "csv":
+        columns = [c.name for c in ledger.review_packets.columns]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _jsonable(v) for k, v in row.items()})
+    else:
+        if not rows:
+            print(f"no packets for cycle {cycle.cycle_id} (run `tokenreview run` first)")
+        else:
+            _print_table(rows, SUMMARY_COLUMNS, sys.stdout)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from tokenreview_pipeline.explain import explain_workload
+
+    config = _load(args)
+    cycle = parse_cycle(args.cycle, config.cadence)
+    text = explain_workload(_engine(config), cycle.cycle_id, args.workload)
+    print(text)
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from tokenreview_pipeline.generate import generate_sample
+
+    kwargs: dict[str, Any] = {"seed": args.seed, "attempts": args.attempts}
+    if args.cycle:
+        kwargs["cycle_start"] = args.cycle
+    sample = generate_sample(args.outdir, **kwargs)
+    print(f"wrote {sample.attempts_written} records in {len(sample.files)} file(s) to "
+          f"{sample.outdir}; config: {sample.config_path}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tokenreview_pipeline.defs.packets_view import SUMMARY_COLUMNS, fetch_packets
+    from tokenreview_pipeline.generate import generate_sample
+
+    cycle = latest_complete_cycle("weekly", datetime.now(UTC).date())
+    outdir = Path(args.outdir).resolve()
+    sample = generate_sample(outdir, seed=args.seed, attempts=args.attempts,
+                             cycle_start=cycle.start.date())
+    db_path = outdir / "tokenreview.db"
+    database_url = f"sqlite:///{db_path}"
+    config = load_config(sample.config_path, database_url=database_url)
+    print(f"demo: {sample.attempts_written} sample records for cycle {cycle.cycle_id} "
+          f"in {outdir}")
+    result = run_cycle(config, cycle.cycle_id, database_url=database_url)
+    _summary(config, cycle.cycle_id, result, sys.stdout)
+    print()
+    _print_table(fetch_packets(_engine(config), cycle.cycle_id), SUMMARY_COLUMNS, sys.stdout)
+    print()
+    print(f"Ledger: {db_path} (query it with sqlite3).")
+    print(f"Explore: DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG="
+          f"{sample.config_path} dagster dev")
+    return 0 if result.success else 1
+
+
+# ----------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tokenreview",
+        description="Evidence-backed token-budget reviews from LLM API request logs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def ledger_args(p: argparse.ArgumentParser, workload: bool = False) -> None:
+        p.add_argument("--config", required=True, help="path to tokenreview.yaml")
+        p.add_argument("--cycle", required=True, help="cycle start date YYYY-MM-DD")
+        p.add_argument("--database-url", help="ledger database URL (wins over "
+                       "TOKENREVIEW_DATABASE_URL and the config)")
+        if workload:
+            p.add_argument("--workload", required=True, help="workload_tag to explain")
+
+    p = sub.add_parser("run", help="materialize one cycle through Dagster")
+    ledger_args(p)
+    p.add_argument("--review-date", type=_date, help="review date (default: today, UTC)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("packets", help="print a cycle's review packets")
+    ledger_args(p)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_packets)
+
+    p = sub.add_parser("explain", help="explain one workload's packets")
+    ledger_args(p, workload=True)
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("demo", help="sample data, one cycle on SQLite, packets printed")
+    p.add_argument("--outdir", default="tokenreview-demo", help="where to write the demo")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--attempts", type=int, default=3000)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("generate", help="write realistic sample logs and configs")
+    p.add_argument("outdir")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--attempts", type=int, default=2000)
+    p.add_argument("--cycle", type=_date, help="the main cycle's start date")
+    p.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, CycleError, CliError) as exc:
+        print(f"tokenreview: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

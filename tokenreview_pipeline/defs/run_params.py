@@ -1,0 +1,54 @@
+"""The bind parameters every SQL model of a cycle's run receives."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import dagster as dg
+
+from tokenreview_pipeline.config import TokenreviewConfig
+from tokenreview_pipeline.cycles import Cycle, parse_cycle
+from tokenreview_pipeline.extract.load import StagingWindow
+
+REVIEW_DATE_TAG = "tokenreview/review_date"
+
+
+def review_date_of(context: dg.AssetExecutionContext) -> date:
+    """``review_date`` is the run's tag when given (``--review-date``), else the
+    run's UTC date (SPEC 5)."""
+    tagged = context.run.tags.get(REVIEW_DATE_TAG)
+    if tagged:
+        return date.fromisoformat(tagged)
+    return datetime.now(UTC).date()
+
+
+def cycle_of(context: dg.AssetExecutionContext, config: TokenreviewConfig) -> Cycle:
+    return parse_cycle(context.partition_key, config.cadence)
+
+
+def cycle_params(cycle: Cycle, config: TokenreviewConfig, review_date: date,
+                 run_id: str) -> dict[str, Any]:
+    window = StagingWindow.for_cycle(cycle, config.thresholds.retry_span_s)
+    t = config.thresholds
+    return {
+        "cycle_id": cycle.cycle_id,
+        "cycle_start": cycle.start,
+        "cycle_end": cycle.end,
+        "cycle_start_us": window.cycle_start_us,
+        "cycle_end_us": window.cycle_end_us,
+        "read_start_us": window.read_start_us,
+        "read_end_us": window.read_end_us,
+        "run_id": run_id,
+        "review_date": review_date,
+        "review_date_end": datetime.combine(review_date + timedelta(days=1), time(0),
+                                            tzinfo=UTC),
+        "fingerprint_window_us": t.fingerprint_window_s * 1_000_000,
+        "client_timeout_ms": t.client_timeout_ms,
+        "min_sample_size": t.min_sample_size,
+        "max_unknown_retry_share": Decimal(str(t.max_unknown_retry_share)),
+        "max_source_age_days": t.max_source_age_days,
+        "pricing_max_age_days": config.pricing.max_age_days,
+        "unit_metric": config.unit_metric,
+    }

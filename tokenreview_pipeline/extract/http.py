@@ -1,0 +1,277 @@
+"""Client for the paginated HTTP log export API (SPEC 2.6).
+
+``GET {url}?start=ISO&end=ISO[&cursor=C]`` with ``Authorization: Bearer <token>``
+returns ``{"data": [records], "next_cursor": "C" | null}``.
+
+Decisions:
+
+* Retried: HTTP 429 and 5xx, and transport errors (timeouts, refused or dropped
+  connections, a body cut off mid-way: ``httpx.TransportError``). Backoff before try
+  ``k + 1`` is "full jitter": uniform in ``[0, min(backoff_max_s, backoff_base_s * 2**(k-1))]``.
+  A ``Retry-After`` header (seconds or HTTP date) replaces that delay; it is capped at
+  ``backoff_max_s`` so a hostile or broken header cannot stall the run.
+* After ``max_tries`` tries of one page, ``ExportApiError`` names the URL (scheme, host,
+  port and path only: no query, no credentials), the page, the last status or exception
+  and the number of tries. Any other HTTP status (e.g. 401, 404, an unfollowed 3xx)
+  fails at once.
+* A 2xx body must be a JSON object with a ``data`` list and a ``next_cursor`` key whose
+  value is null or a non-empty string; anything else, or a cursor already seen (a
+  pagination loop), raises ``ExportApiError``. Records of a page are yielded as they
+  are (a page served twice yields its records twice; exact duplicates are dropped later).
+* ``start`` / ``end`` must be timezone-aware; they are sent in UTC as ``...Z``.
+* Redirects are followed by the client created here (httpx drops ``Authorization`` on a
+  redirect to another origin). A caller-supplied ``client`` is used as configured.
+* The token is never logged and never put in an error message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from .records import ExtractedRecord, record_from_object, redact_text
+
+__all__ = ["ExportApiError", "export_source_name", "iter_http_records"]
+
+logger = logging.getLogger(__name__)
+
+# Indirection so tests can observe or shorten sleeps.
+_sleep = time.sleep
+_MAX_BODY_SNIPPET = 200
+
+
+class ExportApiError(RuntimeError):
+    """The export API could not be read (after retries, or a non-retryable answer)."""
+
+
+def export_source_name(url: str) -> str:
+    """The export URL without query string, fragment or credentials (``source_name``)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{host}:{parts.port}" if parts.port is not None else host
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+
+
+def _iso_utc(value: datetime, name: str) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date), or None."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        if math.isfinite(seconds):
+            return max(0.0, seconds)
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now if now is not None else datetime.now(UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+def iter_http_records(
+    url: str,
+    *,
+    token: str | None,
+    start: datetime,
+    end: datetime,
+    max_tries: int = 5,
+    timeout_s: float = 30.0,
+    backoff_base_s: float = 0.5,
+    backoff_max_s: float = 30.0,
+    client: httpx.Client | None = None,
+) -> Iterator[ExtractedRecord]:
+    """Yield the records of every page of the export for ``[start, end)``.
+
+    Arguments are checked at call time (``ValueError``); HTTP happens lazily, page by
+    page, as the iterator is consumed.
+    """
+    if max_tries < 1:
+        raise ValueError(f"max_tries must be >= 1, got {max_tries}")
+    if timeout_s <= 0:
+        raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
+    if backoff_base_s < 0 or backoff_max_s < 0:
+        raise ValueError("backoff_base_s and backoff_max_s must be >= 0")
+    params = {"start": _iso_utc(start, "start"), "end": _iso_utc(end, "end")}
+    pager = _Pager(
+        url=url,
+        token=token,
+        params=params,
+        max_tries=max_tries,
+        timeout_s=timeout_s,
+        backoff_base_s=backoff_base_s,
+        backoff_max_s=backoff_max_s,
+    )
+    return pager.records(client)
+
+
+class _Pager:
+    def __init__(
+        self,
+        *,
+        url: str,
+        token: str | None,
+        params: dict[str, str],
+        max_tries: int,
+        timeout_s: float,
+        backoff_base_s: float,
+        backoff_max_s: float,
+    ) -> None:
+        self.url = url
+        self.safe_url = export_source_name(url)
+        self._token = token
+        self.params = params
+        self.max_tries = max_tries
+        self.timeout_s = timeout_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+
+    def _scrub(self, text: str) -> str:
+        if self._token:
+            text = text.replace(self._token, "***")
+        return redact_text(text)[0]
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self._token is not None:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
+    def records(self, client: httpx.Client | None) -> Iterator[ExtractedRecord]:
+        own_client = client is None
+        http = client if client is not None else httpx.Client(follow_redirects=True)
+        try:
+            cursor: str | None = None
+            seen: set[str] = set()
+            page = 0
+            while True:
+                page += 1
+                params = dict(self.params)
+                if cursor is not None:
+                    params["cursor"] = cursor
+                content = self._fetch(http, params, page)
+                data, next_cursor = self._parse(content, page)
+                for index, item in enumerate(data, start=1):
+                    yield record_from_object(
+                        item,
+                        raw_text=json.dumps(item, ensure_ascii=False),
+                        source_name=self.safe_url,
+                        source_line=index,
+                        source_page=page,
+                    )
+                if next_cursor is None:
+                    return
+                if next_cursor in seen:
+                    raise ExportApiError(
+                        f"export API {self.safe_url}: page {page} returned a cursor that was "
+                        "already used (pagination loop)"
+                    )
+                seen.add(next_cursor)
+                cursor = next_cursor
+        finally:
+            if own_client:
+                http.close()
+
+    def _delay(self, tries_done: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.backoff_max_s)
+        ceiling = min(self.backoff_max_s, self.backoff_base_s * (2 ** (tries_done - 1)))
+        return random.uniform(0.0, ceiling)
+
+    def _fetch(self, http: httpx.Client, params: dict[str, str], page: int) -> bytes:
+        where = f"export API {self.safe_url} page {page}"
+        for tries in range(1, self.max_tries + 1):
+            retry_after: float | None = None
+            try:
+                response = http.get(
+                    self.url, params=params, headers=self._headers(), timeout=self.timeout_s
+                )
+            except httpx.TransportError as exc:
+                problem = f"{type(exc).__name__}: {self._scrub(str(exc)) or 'no detail'}"
+            except httpx.HTTPError as exc:
+                raise ExportApiError(
+                    f"{where}: request failed ({type(exc).__name__}: {self._scrub(str(exc))}); "
+                    "not retried"
+                ) from None
+            else:
+                status = response.status_code
+                if 200 <= status < 300:
+                    return response.content
+                if status == 429 or 500 <= status <= 599:
+                    problem = f"HTTP {status}"
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                else:
+                    raise ExportApiError(
+                        f"{where}: HTTP {status} {response.reason_phrase}; not retried"
+                        f"{self._snippet(response)}"
+                    )
+            if tries == self.max_tries:
+                raise ExportApiError(f"{where}: gave up after {tries} tries; last error: {problem}")
+            delay = self._delay(tries, retry_after)
+            logger.warning(
+                "%s: %s (try %d of %d); retrying in %.2f s%s",
+                where,
+                problem,
+                tries,
+                self.max_tries,
+                delay,
+                " (Retry-After)" if retry_after is not None else "",
+            )
+            _sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _snippet(self, response: httpx.Response) -> str:
+        try:
+            text = response.text
+        except Exception:  # noqa: BLE001 - a body we cannot decode is simply not shown
+            return ""
+        text = " ".join(text.split())[:_MAX_BODY_SNIPPET]
+        return f": {self._scrub(text)}" if text else ""
+
+    def _parse(self, content: bytes, page: int) -> tuple[list[object], str | None]:
+        where = f"export API {self.safe_url} page {page}"
+        try:
+            body = json.loads(content)
+        except (ValueError, RecursionError):
+            raise ExportApiError(f"{where}: response body is not JSON") from None
+        if not isinstance(body, dict):
+            raise ExportApiError(f"{where}: response body is not a JSON object")
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise ExportApiError(f"{where}: response body has no 'data' list")
+        if "next_cursor" not in body:
+            raise ExportApiError(f"{where}: response body has no 'next_cursor'")
+        next_cursor = body["next_cursor"]
+        if next_cursor is not None and (not isinstance(next_cursor, str) or not next_cursor):
+            raise ExportApiError(f"{where}: 'next_cursor' is not null or a non-empty string")
+        return data, next_cursor

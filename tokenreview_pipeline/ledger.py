@@ -1,0 +1,402 @@
+"""The ledger database: engines, portable column types and every table's schema.
+
+Tables are declared once here with SQLAlchemy Core so that SQLite and
+PostgreSQL get the right types (``TIMESTAMP WITH TIME ZONE`` and ``NUMERIC`` on
+PostgreSQL; ISO-8601 text and REAL on SQLite), the SQL models can insert into
+them by column name, and Dagster can show each table's column schema.
+
+Naming: ``stg_*`` tables are staging inputs written by Python assets; ``int_*``
+tables are intermediate SQL models; the rest are the SPEC's output tables.
+``_build_<table>`` tables hold a model's freshly built rows while its blocking
+checks run (see ``sql_models.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """A timezone-aware UTC timestamp.
+
+    PostgreSQL: ``TIMESTAMP WITH TIME ZONE``. SQLite: fixed-width ISO-8601 text
+    (``2026-11-16T08:00:00.000000Z``), so string order is time order and
+    SQLite's date functions read it.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(27))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: ledger timestamps must be tz-aware")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Costs: exact NUMERIC on PostgreSQL (never rounded per attempt), REAL on SQLite.
+Money = sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")
+Share = sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")
+JsonText = sa.Text  # JSON documents stored as text (same on both backends)
+
+metadata = sa.MetaData()
+
+
+def _cycle() -> sa.Column:
+    return sa.Column("cycle_id", sa.String(10), nullable=False, index=True)
+
+
+# ---------------------------------------------------------------- staging (Python)
+
+stg_extract_runs = sa.Table(
+    "stg_extract_runs",
+    metadata,
+    _cycle(),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("extracted_at", UtcDateTime, nullable=False),
+    sa.Column("source_kind", sa.String(16), nullable=False),
+    sa.Column("source_location", sa.Text, nullable=False),
+    sa.Column("records_read", sa.BigInteger, nullable=False),
+    comment="One row per extraction run: what the Python extractor counted as read.",
+)
+
+stg_source_records = sa.Table(
+    "stg_source_records",
+    metadata,
+    _cycle(),
+    sa.Column("read_seq", sa.BigInteger, nullable=False),
+    sa.Column("source_name", sa.Text, nullable=False),
+    sa.Column("source_line", sa.Integer),
+    sa.Column("source_page", sa.Integer),
+    sa.Column("defect", sa.String(64)),
+    sa.Column("content_sha256", sa.String(64)),
+    sa.Column("ts_us", sa.BigInteger),
+    sa.Column("attempt_id", sa.Text),
+    sa.Column("timestamp", UtcDateTime),
+    sa.Column("request_id", sa.Text),
+    sa.Column("client_retry_count", sa.Integer),
+    sa.Column("api_key_id", sa.Text),
+    sa.Column("source_ip", sa.String(45)),
+    sa.Column("model", sa.Text),
+    sa.Column("endpoint", sa.Text),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("error_type", sa.Text),
+    sa.Column("latency_ms", sa.Float),
+    sa.Column("prompt_tokens", sa.BigInteger),
+    sa.Column("completion_tokens", sa.BigInteger),
+    sa.Column("environment", sa.Text),
+    sa.Column("tags", JsonText),
+    sa.Column("prompt_fingerprint", sa.Text),
+    sa.Column("api_key_known", sa.Boolean),
+    sa.Column("source_ip_known", sa.Boolean),
+    sa.Column("allocation_key", sa.String(64)),
+    sa.Column("redacted_values", sa.Integer, nullable=False),
+    sa.Column("raw_redacted", sa.Text),
+    sa.Index("ix_stg_source_records_cycle_seq", "cycle_id", "read_seq", unique=True),
+    comment="Every record read by a cycle's run, validated and redacted; no content fields.",
+)
+
+stg_maintenance_windows = sa.Table(
+    "stg_maintenance_windows",
+    metadata,
+    _cycle(),
+    sa.Column("window_start", UtcDateTime, nullable=False),
+    sa.Column("window_end", UtcDateTime, nullable=False),
+    sa.Column("window_start_us", sa.BigInteger, nullable=False),
+    sa.Column("window_end_us", sa.BigInteger, nullable=False),
+    sa.Column("source_url", sa.Text),
+    comment="Maintenance windows expanded to concrete UTC intervals over the read window.",
+)
+
+stg_evidence_sources = sa.Table(
+    "stg_evidence_sources",
+    metadata,
+    _cycle(),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("area", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("accessed_on", sa.Date, nullable=False),
+    comment="evidence_sources.yaml as read for the cycle's run, in file order.",
+)
+
+stg_allocation_decisions = sa.Table(
+    "stg_allocation_decisions",
+    metadata,
+    _cycle(),
+    sa.Column("allocation_key", sa.String(64), nullable=False),
+    sa.Column("allocation_rule_id", sa.Text),
+    sa.Column("owner_tag", sa.Text),
+    sa.Column("workload_tag", sa.Text, nullable=False),
+    sa.Column("environment", sa.Text),
+    sa.Column("request_class", sa.Text),
+    comment="Allocation rules applied to each distinct first-attempt attribute set.",
+)
+
+# ------------------------------------------------------------- pricing (append-only)
+
+pricing_snapshots = sa.Table(
+    "pricing_snapshots",
+    metadata,
+    sa.Column("snapshot_id", sa.String(64), primary_key=True),
+    sa.Column("source_url", sa.Text, nullable=False),
+    sa.Column("configured_url", sa.Text, nullable=False),
+    sa.Column("pricing_format", sa.String(16), nullable=False),
+    sa.Column("currency", sa.String(8), nullable=False),
+    sa.Column("accessed_at", UtcDateTime, nullable=False),
+    sa.Column("accessed_on", sa.Date, nullable=False),
+    sa.Column("content_sha256", sa.String(64), nullable=False),
+    sa.Column("model_count", sa.Integer, nullable=False),
+    comment="Immutable pricing-source snapshots, keyed by the SHA-256 of the fetched bytes.",
+)
+
+pricing_snapshot_prices = sa.Table(
+    "pricing_snapshot_prices",
+    metadata,
+    sa.Column("snapshot_id", sa.String(64), primary_key=True),
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("input_per_1m", sa.Numeric(38, 18), nullable=False),
+    sa.Column("output_per_1m", sa.Numeric(38, 18), nullable=False),
+    sa.Column("per_request", sa.Numeric(38, 18), nullable=False),
+    comment="Per-model prices of each snapshot (USD per 1M tokens, USD per request).",
+)
+
+pricing_fetches = sa.Table(
+    "pricing_fetches",
+    metadata,
+    sa.Column("fetched_at", UtcDateTime, nullable=False),
+    sa.Column("configured_url", sa.Text, nullable=False),
+    sa.Column("succeeded", sa.Boolean, nullable=False),
+    sa.Column("snapshot_id", sa.String(64)),
+    sa.Column("new_snapshot", sa.Boolean, nullable=False),
+    sa.Column("error", sa.Text),
+    comment="Every pricing fetch, successful or not (a failed fetch keeps the last snapshot).",
+)
+
+# ------------------------------------------------------------- SQL model outputs
+
+int_classified_records = sa.Table(
+    "int_classified_records",
+    metadata,
+    _cycle(),
+    sa.Column("read_seq", sa.BigInteger, nullable=False),
+    sa.Column("disposition", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(64)),
+    comment=(
+        "Where each record read lands before grouping (SPEC 4.1): exact_duplicate, "
+        "quarantined, other_cycle, or in_window (a valid attempt of the read window)."
+    ),
+)
+
+int_grouped_attempts = sa.Table(
+    "int_grouped_attempts",
+    metadata,
+    _cycle(),
+    sa.Column("read_seq", sa.BigInteger, nullable=False),
+    sa.Column("attempt_id", sa.Text, nullable=False),
+    sa.Column("logical_request_id", sa.Text, nullable=False),
+    sa.Column("grouping_path", sa.String(16), nullable=False),
+    sa.Column("attempt_index", sa.Integer, nullable=False),
+    sa.Column("ts_us", sa.BigInteger, nullable=False),
+    sa.Column("request_start_us", sa.BigInteger, nullable=False),
+    comment="Attempts of the cycle's logical requests (SPEC 4.2), with their order.",
+)
+
+int_retry_causes = sa.Table(
+    "int_retry_causes",
+    metadata,
+    _cycle(),
+    sa.Column("read_seq", sa.BigInteger, nullable=False),
+    sa.Column("attempt_id", sa.Text, nullable=False),
+    sa.Column("is_retry", sa.Boolean, nullable=False),
+    sa.Column("is_orphan_retry", sa.Boolean, nullable=False),
+    sa.Column("retry_cause", sa.String(32)),
+    comment="Retry cause of every retry (SPEC 4.3), read off the attempt before it.",
+)
+
+int_cycle_pricing = sa.Table(
+    "int_cycle_pricing",
+    metadata,
+    _cycle(),
+    sa.Column("review_date", sa.Date, nullable=False),
+    sa.Column("pricing_snapshot_id", sa.String(64)),
+    sa.Column("pricing_source_url", sa.Text),
+    sa.Column("pricing_accessed_at", UtcDateTime),
+    sa.Column("pricing_age_days", sa.Integer),
+    comment="The pricing snapshot that applies to the cycle's review (SPEC 4.4).",
+)
+
+request_attempts = sa.Table(
+    "request_attempts",
+    metadata,
+    _cycle(),
+    sa.Column("attempt_id", sa.Text, nullable=False),
+    sa.Column("logical_request_id", sa.Text, nullable=False),
+    sa.Column("grouping_path", sa.String(16), nullable=False),
+    sa.Column("attempt_index", sa.Integer, nullable=False),
+    sa.Column("is_retry", sa.Boolean, nullable=False),
+    sa.Column("is_orphan_retry", sa.Boolean, nullable=False),
+    sa.Column("retry_cause", sa.String(32)),
+    sa.Column("timestamp", UtcDateTime, nullable=False),
+    sa.Column("request_id", sa.Text),
+    sa.Column("client_retry_count", sa.Integer),
+    sa.Column("api_key_id", sa.Text, nullable=False),
+    sa.Column("source_ip", sa.String(45)),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("endpoint", sa.Text, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("error_type", sa.Text),
+    sa.Column("latency_ms", sa.Float),
+    sa.Column("prompt_tokens", sa.BigInteger, nullable=False),
+    sa.Column("completion_tokens", sa.BigInteger, nullable=False),
+    sa.Column("attempt_environment", sa.Text),
+    sa.Column("tags", JsonText, nullable=False),
+    sa.Column("prompt_fingerprint", sa.Text),
+    sa.Column("allocation_rule_id", sa.Text),
+    sa.Column("owner_tag", sa.Text),
+    sa.Column("workload_tag", sa.Text, nullable=False),
+    sa.Column("environment", sa.Text),
+    sa.Column("request_class", sa.Text),
+    sa.Column("pricing_snapshot_id", sa.String(64)),
+    sa.Column("cost_usd", Money),
+    comment="One row per staged attempt: grouping, retry cause, allocation and cost.",
+)
+
+quarantined_records = sa.Table(
+    "quarantined_records",
+    metadata,
+    _cycle(),
+    sa.Column("read_seq", sa.BigInteger, nullable=False),
+    sa.Column("source_name", sa.Text, nullable=False),
+    sa.Column("source_line", sa.Integer),
+    sa.Column("source_page", sa.Integer),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("attempt_id", sa.Text),
+    sa.Column("timestamp", UtcDateTime),
+    sa.Column("raw_redacted", sa.Text, nullable=False),
+    comment="Defective records of the cycle (SPEC 4.1), redacted, content removed, <= 4 KiB.",
+)
+
+extraction_runs = sa.Table(
+    "extraction_runs",
+    metadata,
+    _cycle(),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("extracted_at", UtcDateTime, nullable=False),
+    sa.Column("source_kind", sa.String(16), nullable=False),
+    sa.Column("source_location", sa.Text, nullable=False),
+    sa.Column("records_read", sa.BigInteger, nullable=False),
+    sa.Column("attempts_staged", sa.BigInteger, nullable=False),
+    sa.Column("records_quarantined", sa.BigInteger, nullable=False),
+    sa.Column("exact_duplicates", sa.BigInteger, nullable=False),
+    sa.Column("other_cycle_records", sa.BigInteger, nullable=False),
+    sa.Column("redacted_values", sa.BigInteger, nullable=False),
+    comment="Per cycle and run: where every record read went (SPEC 4.1 reconciliation).",
+)
+
+review_packets = sa.Table(
+    "review_packets",
+    metadata,
+    _cycle(),
+    sa.Column("cycle_start", UtcDateTime, nullable=False),
+    sa.Column("cycle_end", UtcDateTime, nullable=False),
+    sa.Column("review_date", sa.Date, nullable=False),
+    sa.Column("workload_tag", sa.Text, nullable=False),
+    sa.Column("request_class", sa.Text),
+    sa.Column("owner_tag", sa.Text),
+    sa.Column("environment", sa.Text),
+    sa.Column("logical_requests", sa.BigInteger, nullable=False),
+    sa.Column("attempts", sa.BigInteger, nullable=False),
+    sa.Column("first_attempts", sa.BigInteger, nullable=False),
+    sa.Column("retry_attempts", sa.BigInteger, nullable=False),
+    sa.Column("retries_client_handling", sa.BigInteger, nullable=False),
+    sa.Column("retries_platform_response", sa.BigInteger, nullable=False),
+    sa.Column("retries_timeout", sa.BigInteger, nullable=False),
+    sa.Column("retries_scheduled_maintenance", sa.BigInteger, nullable=False),
+    sa.Column("retries_unfamiliar_request_source", sa.BigInteger, nullable=False),
+    sa.Column("retries_unknown", sa.BigInteger, nullable=False),
+    sa.Column("orphan_retries", sa.BigInteger, nullable=False),
+    sa.Column("retry_share", Share),
+    sa.Column("prompt_tokens", sa.BigInteger, nullable=False),
+    sa.Column("completion_tokens", sa.BigInteger, nullable=False),
+    sa.Column("retry_tokens", sa.BigInteger, nullable=False),
+    sa.Column("est_cost_usd", Money),
+    sa.Column("retry_cost_usd", Money),
+    sa.Column("retry_cost_share", Share),
+    sa.Column("unit_metric", sa.String(32), nullable=False),
+    sa.Column("unit_cost", Money),
+    sa.Column("pricing_snapshot_id", sa.String(64)),
+    sa.Column("pricing_source_url", sa.Text),
+    sa.Column("pricing_accessed_at", UtcDateTime),
+    sa.Column("source_urls", JsonText, nullable=False),
+    sa.Column("allocation_rule_ids", JsonText, nullable=False),
+    sa.Column("first_attempt_recorded", sa.Boolean, nullable=False),
+    sa.Column("retry_count_recorded", sa.Boolean, nullable=False),
+    sa.Column("pricing_source_checked", sa.Boolean, nullable=False),
+    sa.Column("allocation_rule_checked", sa.Boolean, nullable=False),
+    sa.Column("result", sa.String(4), nullable=False),
+    sa.Column("failed_requirements", JsonText, nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),
+    comment="One evidence packet per (cycle, workload, request class) with pass/fail.",
+)
+
+
+def build_table(name: str) -> sa.Table:
+    """The ``_build_<name>`` twin of a model table (same columns, no indexes)."""
+    source = metadata.tables[name]
+    key = f"_build_{name}"
+    if key in metadata.tables:
+        return metadata.tables[key]
+    return sa.Table(
+        key,
+        metadata,
+        *[sa.Column(c.name, c.type, nullable=c.nullable) for c in source.columns],
+        comment=f"Rows of {name} built by the current run, before its blocking checks.",
+    )
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """One engine per URL. SQLite waits for locks instead of failing at once."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 60}, poolclass=NullPool)
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create every ledger table that does not exist yet (idempotent)."""
+    metadata.create_all(engine, checkfirst=True)
+
+
+def redact_url(url: str) -> str:
+    """A database URL safe to print: the password is masked."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is printed without credentials
+        return url.split("@")[-1]

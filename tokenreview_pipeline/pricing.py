@@ -1,0 +1,414 @@
+"""Pricing sources (SPEC 2.3): fetch a price document and turn it into a snapshot.
+
+``fetch_pricing_bytes`` gets the raw bytes (``http(s)://`` with httpx, ``file://``,
+or a path relative to the config's folder); ``parse_pricing`` validates them into
+an immutable :class:`PricingSnapshot` whose ``snapshot_id`` is the SHA-256 of the
+raw bytes, so fetching identical bytes again yields the identical snapshot.
+
+Prices are :class:`~decimal.Decimal` throughout: JSON numbers are parsed with
+``parse_float=Decimal`` so ``1.5e-07`` per token is exactly ``0.15`` per 1M.
+
+Every failure raises :class:`PricingFetchError` (a document that cannot be fetched)
+or :class:`PricingFormatError` (fetched, but not a valid price document; it is both
+a ``PricingFetchError`` and a ``ValueError``), so callers that keep the last
+snapshot on failure catch ``PricingFetchError`` alone. Messages never contain URL
+credentials or query strings.
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from urllib.request import url2pathname
+
+import httpx
+
+__all__ = [
+    "PRICING_FORMATS",
+    "ModelPrice",
+    "PricingFetchError",
+    "PricingFormatError",
+    "PricingSnapshot",
+    "fetch_pricing_bytes",
+    "parse_pricing",
+    "safe_url",
+]
+
+PRICING_FORMATS = ("tokenreview", "litellm")
+DEFAULT_CURRENCY = "USD"
+LITELLM_SKIP_KEYS = frozenset({"sample_spec"})
+
+_TOKENREVIEW_TOP_KEYS = ("source_url", "currency", "models")
+_TOKENREVIEW_MODEL_KEYS = ("model", "input_per_1m", "output_per_1m", "per_request")
+
+# Enough precision that scaling a JSON number never rounds.
+_EXACT = decimal.Context(prec=200, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
+class PricingFetchError(RuntimeError):
+    """The pricing source could not be fetched or read."""
+
+
+class PricingFormatError(PricingFetchError, ValueError):
+    """The pricing document was fetched but is not a valid price document."""
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    model: str
+    input_per_1m: Decimal
+    output_per_1m: Decimal
+    per_request: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class PricingSnapshot:
+    snapshot_id: str
+    content_sha256: str
+    source_url: str
+    currency: str
+    accessed_at: datetime
+    prices: tuple[ModelPrice, ...]
+
+    @property
+    def model_count(self) -> int:
+        return len(self.prices)
+
+    def price_for(self, model: str) -> ModelPrice | None:
+        """The price of ``model`` (exact name), or ``None`` if the snapshot lacks it."""
+        for price in self.prices:
+            if price.model == model:
+                return price
+        return None
+
+
+# ------------------------------------------------------------------------ fetching
+
+
+def safe_url(url: str) -> str:
+    """``url`` without userinfo, query string or fragment, for messages and logs."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    if not parts.scheme:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _redact_message(message: str, url: str) -> str:
+    shown = safe_url(url)
+    return message.replace(url, shown) if url else message
+
+
+def _fetch_http(url: str, timeout_s: float) -> bytes:
+    shown = safe_url(url)
+    try:
+        response = httpx.get(url, follow_redirects=True, timeout=timeout_s)
+    except httpx.TimeoutException as exc:
+        raise PricingFetchError(
+            f"pricing fetch from {shown} timed out after {timeout_s:g}s ({type(exc).__name__})"
+        ) from None
+    except httpx.HTTPError as exc:
+        detail = _redact_message(str(exc), url) or type(exc).__name__
+        raise PricingFetchError(
+            f"pricing fetch from {shown} failed: {type(exc).__name__}: {detail}"
+        ) from None
+    except ValueError as exc:  # e.g. an invalid URL
+        raise PricingFetchError(f"pricing fetch from {shown} failed: invalid URL") from exc
+    if response.is_error:
+        raise PricingFetchError(
+            f"pricing fetch from {shown} failed: HTTP {response.status_code} "
+            f"{response.reason_phrase}".rstrip()
+        )
+    return response.content
+
+
+def _read_file(path: Path, shown: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise PricingFetchError(f"pricing file not found: {shown}") from None
+    except IsADirectoryError:
+        raise PricingFetchError(f"pricing path is a directory: {shown}") from None
+    except OSError as exc:
+        raise PricingFetchError(
+            f"cannot read pricing file {shown}: {exc.strerror or type(exc).__name__}"
+        ) from None
+
+
+def fetch_pricing_bytes(url: str, *, base_dir: Path, timeout_s: float = 30.0) -> bytes:
+    """The raw bytes of the pricing document at ``url``.
+
+    ``http://``/``https://``: GET with httpx (redirects followed, 4xx/5xx is an
+    error; proxy environment variables are honoured). ``file://``: a local file
+    (``file:///abs/path``; a relative ``file:`` URL is not supported). Anything
+    without a scheme is a filesystem path, relative paths resolved against
+    ``base_dir`` (the config file's folder).
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise PricingFetchError("pricing url is empty")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise PricingFetchError("pricing url is not a valid URL") from None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        return _fetch_http(url, timeout_s)
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise PricingFetchError(
+                f"file URL with a remote host is not supported: {safe_url(url)}"
+            )
+        path = Path(url2pathname(parts.path))
+        if not path.is_absolute():
+            raise PricingFetchError(f"file URL must hold an absolute path: {safe_url(url)}")
+        return _read_file(path, str(path))
+    if scheme and len(scheme) > 1:  # one letter: a Windows drive, i.e. a path
+        raise PricingFetchError(
+            f"unsupported pricing url scheme {scheme!r} (use http, https, file or a path)"
+        )
+    path = Path(url).expanduser()
+    if not path.is_absolute():
+        path = Path(base_dir) / path
+    return _read_file(path, str(path))
+
+
+# ------------------------------------------------------------------------- parsing
+
+
+def _reject_constant(name: str) -> object:
+    raise PricingFormatError(f"invalid JSON number {name} (NaN/Infinity are not prices)")
+
+
+class _JSONObject(dict):
+    """A parsed JSON object that remembers keys it saw more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object_pairs(pairs: list[tuple[str, object]]) -> _JSONObject:
+    obj = _JSONObject()
+    duplicates: list[str] = []
+    for key, value in pairs:
+        if key in obj:
+            duplicates.append(key)
+        obj[key] = value
+    if duplicates:
+        obj.duplicates = tuple(duplicates)
+    return obj
+
+
+def _first_duplicate(value: object, where: str) -> str | None:
+    """The path of the first repeated key anywhere in ``value``, if any."""
+    if isinstance(value, _JSONObject):
+        if value.duplicates:
+            return f"{where}.{value.duplicates[0]}" if where else value.duplicates[0]
+        for key, child in value.items():
+            found = _first_duplicate(child, f"{where}.{key}" if where else key)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            found = _first_duplicate(child, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _load_json(raw: bytes) -> object:
+    try:
+        return json.loads(
+            raw,
+            parse_float=Decimal,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_object_pairs,
+        )
+    except PricingFormatError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise PricingFormatError(
+            f"pricing document is not valid UTF-8/16/32: {exc.reason}"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise PricingFormatError(
+            f"pricing document is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise PricingFormatError("pricing document is nested too deeply") from None
+
+
+def _as_price(value: object, where: str) -> Decimal:
+    """A JSON number as an exact, finite, non-negative Decimal."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise PricingFormatError(f"{where}: expected a non-negative number")
+    number = Decimal(value)
+    if not number.is_finite() or number < 0:
+        raise PricingFormatError(f"{where}: expected a non-negative number")
+    return number
+
+
+def _canonical(number: Decimal) -> Decimal:
+    """Same value, plain form: no trailing zeros, no positive exponent (``1E+1`` -> ``10``)."""
+    if number == 0:
+        return Decimal(0)
+    number = number.normalize(_EXACT)
+    if number.as_tuple().exponent > 0:  # type: ignore[operator]
+        number = number.quantize(Decimal(1), context=_EXACT)
+    return number
+
+
+def _per_million(per_token: Decimal) -> Decimal:
+    return _canonical(per_token.scaleb(6, _EXACT))
+
+
+def _nonempty_str(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise PricingFormatError(f"{where}: expected a non-empty string")
+    return value
+
+
+def _check_unique(prices: list[ModelPrice], where: list[str]) -> None:
+    first: dict[str, str] = {}
+    for price, loc in zip(prices, where, strict=True):
+        if price.model in first:
+            raise PricingFormatError(
+                f"{loc}: duplicate model {price.model!r} (first at {first[price.model]})"
+            )
+        first[price.model] = loc
+
+
+def _parse_tokenreview(doc: object) -> tuple[str | None, str, list[ModelPrice]]:
+    if not isinstance(doc, dict):
+        raise PricingFormatError("pricing document: expected a JSON object with 'models'")
+    duplicate = _first_duplicate(doc, "")
+    if duplicate:
+        raise PricingFormatError(f"{duplicate}: key appears more than once")
+    unknown = [k for k in doc if k not in _TOKENREVIEW_TOP_KEYS]
+    if unknown:
+        raise PricingFormatError(
+            f"{unknown[0]}: unknown key (allowed: {', '.join(_TOKENREVIEW_TOP_KEYS)})"
+        )
+    source_url = doc.get("source_url")
+    if source_url is not None:
+        source_url = _nonempty_str(source_url, "source_url")
+    currency = doc.get("currency")
+    currency = DEFAULT_CURRENCY if currency is None else _nonempty_str(currency, "currency")
+    models = doc.get("models")
+    if not isinstance(models, list) or not models:
+        raise PricingFormatError("models: expected a non-empty list")
+
+    prices: list[ModelPrice] = []
+    locations: list[str] = []
+    for i, entry in enumerate(models):
+        loc = f"models[{i}]"
+        if not isinstance(entry, dict):
+            raise PricingFormatError(f"{loc}: expected an object")
+        unknown = [k for k in entry if k not in _TOKENREVIEW_MODEL_KEYS]
+        if unknown:
+            raise PricingFormatError(
+                f"{loc}.{unknown[0]}: unknown key (allowed: {', '.join(_TOKENREVIEW_MODEL_KEYS)})"
+            )
+        for key in ("model", "input_per_1m", "output_per_1m"):
+            if entry.get(key) is None:
+                raise PricingFormatError(f"{loc}.{key}: required")
+        per_request = entry.get("per_request")
+        prices.append(
+            ModelPrice(
+                model=_nonempty_str(entry["model"], f"{loc}.model"),
+                input_per_1m=_as_price(entry["input_per_1m"], f"{loc}.input_per_1m"),
+                output_per_1m=_as_price(entry["output_per_1m"], f"{loc}.output_per_1m"),
+                per_request=(
+                    Decimal(0)
+                    if per_request is None
+                    else _as_price(per_request, f"{loc}.per_request")
+                ),
+            )
+        )
+        locations.append(loc)
+    _check_unique(prices, locations)
+    return source_url, currency, prices
+
+
+def _parse_litellm(doc: object) -> tuple[str | None, str, list[ModelPrice]]:
+    if not isinstance(doc, dict):
+        raise PricingFormatError("pricing document: expected a JSON object of model entries")
+    # Only repeated model keys matter here; the third-party map's nested metadata
+    # is not ours to police (a repeated nested key keeps its last value).
+    if isinstance(doc, _JSONObject) and doc.duplicates:
+        raise PricingFormatError(
+            f"{json.dumps(doc.duplicates[0], ensure_ascii=False)}: duplicate model key"
+        )
+    prices: list[ModelPrice] = []
+    for key, entry in doc.items():
+        if key in LITELLM_SKIP_KEYS:
+            continue
+        loc = json.dumps(key, ensure_ascii=False)
+        if not isinstance(entry, dict):
+            raise PricingFormatError(f"{loc}: expected an object")
+        input_cost = entry.get("input_cost_per_token")
+        output_cost = entry.get("output_cost_per_token")
+        if input_cost is None and output_cost is None:
+            continue  # not priced per token (images, audio seconds, ...)
+        per_request = entry.get("input_cost_per_request")
+        prices.append(
+            ModelPrice(
+                model=_nonempty_str(key, f"{loc}"),
+                input_per_1m=_per_million(
+                    Decimal(0)
+                    if input_cost is None
+                    else _as_price(input_cost, f"{loc}.input_cost_per_token")
+                ),
+                output_per_1m=_per_million(
+                    Decimal(0)
+                    if output_cost is None
+                    else _as_price(output_cost, f"{loc}.output_cost_per_token")
+                ),
+                per_request=(
+                    Decimal(0)
+                    if per_request is None
+                    else _canonical(_as_price(per_request, f"{loc}.input_cost_per_request"))
+                ),
+            )
+        )
+    if not prices:
+        raise PricingFormatError(
+            "pricing document: no entry has input_cost_per_token or output_cost_per_token"
+        )
+    return None, DEFAULT_CURRENCY, prices
+
+
+def parse_pricing(
+    raw: bytes, *, fmt: str, configured_url: str, accessed_at: datetime
+) -> PricingSnapshot:
+    """Validate the raw bytes of a price document into a :class:`PricingSnapshot`.
+
+    ``fmt`` is ``tokenreview`` or ``litellm``. ``source_url`` is the document's own
+    ``source_url`` when it has one, else ``configured_url`` exactly as configured.
+    ``accessed_at`` must be timezone-aware; it is stored in UTC.
+    """
+    if fmt not in PRICING_FORMATS:
+        raise ValueError(f"unknown pricing format {fmt!r} (expected one of {PRICING_FORMATS})")
+    if accessed_at.tzinfo is None or accessed_at.utcoffset() is None:
+        raise ValueError("accessed_at must be timezone-aware")
+    digest = hashlib.sha256(raw).hexdigest()
+    doc = _load_json(raw)
+    if fmt == "tokenreview":
+        own_url, currency, prices = _parse_tokenreview(doc)
+    else:
+        own_url, currency, prices = _parse_litellm(doc)
+    return PricingSnapshot(
+        snapshot_id=digest,
+        content_sha256=digest,
+        source_url=own_url if own_url is not None else configured_url,
+        currency=currency,
+        accessed_at=accessed_at.astimezone(UTC),
+        prices=tuple(prices),
+    )
