@@ -17,7 +17,10 @@ from tokenreview_pipeline.config import load_config
 
 CYCLE = "2026-11-16"  # a Monday
 CYCLE_START = datetime(2026, 11, 16, tzinfo=UTC)
-REVIEW_DATE = date(2026, 11, 24)
+# Pricing is fetched "now" (SPEC 2.3), so reviews are dated today and evidence
+# sources a few days before, whatever day the suite runs.
+REVIEW_DATE = datetime.now(UTC).date()
+EVIDENCE_DATE = (REVIEW_DATE - timedelta(days=5)).isoformat()
 
 DEFAULT_RULES = [
     {

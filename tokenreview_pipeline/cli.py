@@ -94,7 +94,7 @@ def _print_table(rows: list[dict[str, Any]], columns: tuple[str, ...], out) -> N
 
 
 def run_cycle(config: TokenreviewConfig, cycle_id: str, review_date: date | None = None,
-              database_url: str | None = None, instance=None):
+              database_url: str | None = None, instance=None, log_level: str = "WARNING"):
     """Materialize the asset graph for one cycle through Dagster; returns the result."""
     import dagster as dg
 
@@ -117,6 +117,7 @@ def run_cycle(config: TokenreviewConfig, cycle_id: str, review_date: date | None
         partition_key=cycle.cycle_id,
         instance=instance,
         tags={REVIEW_DATE_TAG: review_date.isoformat()},
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )
 

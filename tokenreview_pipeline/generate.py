@@ -238,204 +238,208 @@ class _Profile:
 
 PROFILES: tuple[_Profile, ...] = (
     _Profile(
-        "search-query-rewrite",
-        {"team": "search", "project": "web-search", "workload": "query-rewrite"},
-        ("/v1/chat/completions",),
-        (("gpt-4o-mini", 1.0),),
-        (("production", 0.85), ("staging", 0.15)),
-        {
+        name="search-query-rewrite",
+        tags={"team": "search", "project": "web-search", "workload": "query-rewrite"},
+        endpoints=("/v1/chat/completions",),
+        models=(("gpt-4o-mini", 1.0),),
+        envs=(("production", 0.85), ("staging", 0.15)),
+        keys={
             "production": ("key_search_prod_01", "key_search_prod_02"),
             "staging": ("key_search_stg_01",),
         },
-        22,
-        8,
-        420,
-        60,
-        "messages",
-        "Rewrite the shopper query '{item} {n}' for the product index. Reply with the query only.",
+        weight_day=22,
+        weight_night=8,
+        prompt_median=420,
+        completion_median=60,
+        content="messages",
+        text="Rewrite the shopper query '{item} {n}' for the product index; reply with the query.",
     ),
     _Profile(
-        "search-answer",
-        {"team": "search", "project": "web-search", "workload": "answer-synthesis"},
-        ("/v1/chat/completions",),
-        (("gpt-4o", 0.9), ("gpt-4o-mini", 0.1)),
-        (("production", 0.8), ("staging", 0.2)),
-        {
+        name="search-answer",
+        tags={"team": "search", "project": "web-search", "workload": "answer-synthesis"},
+        endpoints=("/v1/chat/completions",),
+        models=(("gpt-4o", 0.9), ("gpt-4o-mini", 0.1)),
+        envs=(("production", 0.8), ("staging", 0.2)),
+        keys={
             "production": ("key_search_prod_01", "key_search_prod_02"),
             "staging": ("key_search_stg_01",),
         },
-        14,
-        5,
-        2800,
-        380,
-        "messages",
-        "Answer the question about {topic} using the retrieved passages of doc set {n}.",
+        weight_day=14,
+        weight_night=5,
+        prompt_median=2800,
+        completion_median=380,
+        content="messages",
+        text="Answer the question about {topic} using the retrieved passages of doc set {n}.",
     ),
     _Profile(
-        "search-shopping",
-        {"team": "search", "project": "shopping-search", "workload": "ranking-explain"},
-        ("/v1/chat/completions",),
-        (("gpt-4o-mini", 1.0),),
-        (("production", 0.9), ("staging", 0.1)),
-        {"production": ("key_search_prod_02",), "staging": ("key_search_stg_01",)},
-        8,
-        3,
-        900,
-        120,
-        "messages",
-        "Explain in one sentence why '{item}' ranks first for listing {n}.",
+        name="search-shopping",
+        tags={"team": "search", "project": "shopping-search", "workload": "ranking-explain"},
+        endpoints=("/v1/chat/completions",),
+        models=(("gpt-4o-mini", 1.0),),
+        envs=(("production", 0.9), ("staging", 0.1)),
+        keys={"production": ("key_search_prod_02",), "staging": ("key_search_stg_01",)},
+        weight_day=8,
+        weight_night=3,
+        prompt_median=900,
+        completion_median=120,
+        content="messages",
+        text="Explain in one sentence why '{item}' ranks first for listing {n}.",
     ),
     _Profile(
-        "search-summarizer",
-        {"team": "search", "project": "shopping-search", "workload": "summarizer"},
-        ("/v1/chat/completions",),
-        (("gpt-4o-mini", 1.0),),
-        (("production", 1.0),),
-        {"production": ("key_search_prod_02",)},
-        4,
-        1,
-        1500,
-        150,
-        "messages",
-        "Summarize the review thread {n} about the {item} in three bullet points.",
+        name="search-summarizer",
+        tags={"team": "search", "project": "shopping-search", "workload": "summarizer"},
+        endpoints=("/v1/chat/completions",),
+        models=(("gpt-4o-mini", 1.0),),
+        envs=(("production", 1.0),),
+        keys={"production": ("key_search_prod_02",)},
+        weight_day=4,
+        weight_night=1,
+        prompt_median=1500,
+        completion_median=150,
+        content="messages",
+        text="Summarize the review thread {n} about the {item} in three bullet points.",
     ),
     _Profile(
-        "support-triage",
-        {"team": "support", "project": "helpdesk", "workload": "ticket-triage"},
-        ("/v1/chat/completions",),
-        (("claude-3-5-haiku-20241022", 1.0),),
-        (("production", 0.9), ("staging", 0.1)),
-        {
+        name="support-triage",
+        tags={"team": "support", "project": "helpdesk", "workload": "ticket-triage"},
+        endpoints=("/v1/chat/completions",),
+        models=(("claude-3-5-haiku-20241022", 1.0),),
+        envs=(("production", 0.9), ("staging", 0.1)),
+        keys={
             "production": ("key_support_01", "key_support_02"),
             "staging": ("key_support_02",),
         },
-        12,
-        6,
-        650,
-        40,
-        "messages",
-        "Classify support ticket #{n}: the customer asks about {topic}.",
+        weight_day=12,
+        weight_night=6,
+        prompt_median=650,
+        completion_median=40,
+        content="messages",
+        text="Classify support ticket #{n}: the customer asks about {topic}.",
     ),
     _Profile(
-        "support-reply",
-        {"team": "support", "project": "helpdesk", "workload": "reply-draft"},
-        ("/v1/chat/completions",),
-        (("claude-sonnet-4-20250514", 1.0),),
-        (("production", 0.92), ("staging", 0.08)),
-        {"production": ("key_support_01",), "staging": ("key_support_02",)},
-        8,
-        2,
-        1800,
-        320,
-        "messages",
-        "Draft a polite reply to ticket #{n} about {topic}.",
+        name="support-reply",
+        tags={"team": "support", "project": "helpdesk", "workload": "reply-draft"},
+        endpoints=("/v1/chat/completions",),
+        models=(("claude-sonnet-4-20250514", 1.0),),
+        envs=(("production", 0.92), ("staging", 0.08)),
+        keys={"production": ("key_support_01",), "staging": ("key_support_02",)},
+        weight_day=8,
+        weight_night=2,
+        prompt_median=1800,
+        completion_median=320,
+        content="messages",
+        text="Draft a polite reply to ticket #{n} about {topic}.",
         request_class_share=0.7,
         request_class="agent-assist",
     ),
-    _Profile(  # a model trial in staging; its model is not in the pricing snapshot
-        "support-trial",
-        {"team": "support", "project": "helpdesk", "workload": "reply-draft"},
-        ("/v1/chat/completions",),
-        ((UNPRICED_MODEL, 1.0),),
-        (("staging", 1.0),),
-        {"staging": ("key_support_02",)},
-        0.5,
-        0.1,
-        1800,
-        300,
-        "messages",
-        "Draft a polite reply to ticket #{n} about {topic}.",
+    # a model trial in staging; its model is not in the pricing snapshot
+    _Profile(
+        name="support-trial",
+        tags={"team": "support", "project": "helpdesk", "workload": "reply-draft"},
+        endpoints=("/v1/chat/completions",),
+        models=((UNPRICED_MODEL, 1.0),),
+        envs=(("staging", 1.0),),
+        keys={"staging": ("key_support_02",)},
+        weight_day=0.5,
+        weight_night=0.1,
+        prompt_median=1800,
+        completion_median=300,
+        content="messages",
+        text="Draft a polite reply to ticket #{n} about {topic}.",
     ),
     _Profile(
-        "support-summarizer",
-        {"team": "support", "project": "helpdesk", "workload": "summarizer"},
-        ("/v1/chat/completions",),
-        (("claude-3-5-haiku-20241022", 1.0),),
-        (("production", 1.0),),
-        {"production": ("key_support_01", "key_support_02")},
-        4,
-        1,
-        1400,
-        140,
-        "messages",
-        "Summarize the conversation of ticket #{n} in three bullet points.",
+        name="support-summarizer",
+        tags={"team": "support", "project": "helpdesk", "workload": "summarizer"},
+        endpoints=("/v1/chat/completions",),
+        models=(("claude-3-5-haiku-20241022", 1.0),),
+        envs=(("production", 1.0),),
+        keys={"production": ("key_support_01", "key_support_02")},
+        weight_day=4,
+        weight_night=1,
+        prompt_median=1400,
+        completion_median=140,
+        content="messages",
+        text="Summarize the conversation of ticket #{n} in three bullet points.",
     ),
     _Profile(
-        "platform-embeddings",
-        {"team": "data-platform", "project": "doc-index", "workload": "embed-docs"},
-        ("/v1/embeddings",),
-        (("text-embedding-3-small", 1.0),),
-        ((None, 0.6), ("production", 0.4)),
-        {
+        name="platform-embeddings",
+        tags={"team": "data-platform", "project": "doc-index", "workload": "embed-docs"},
+        endpoints=("/v1/embeddings",),
+        models=(("text-embedding-3-small", 1.0),),
+        envs=((None, 0.6), ("production", 0.4)),
+        keys={
             None: ("key_platform_batch_01", "key_platform_batch_02"),
             "production": ("key_platform_batch_01",),
         },
-        5,
-        24,
-        1600,
-        0,
-        "input",
-        "Document chunk {n}: {topic} overview for the help centre.",
+        weight_day=5,
+        weight_night=24,
+        prompt_median=1600,
+        completion_median=0,
+        content="input",
+        text="Document chunk {n}: {topic} overview for the help centre.",
         secret_tag_share=0.01,
     ),
     _Profile(
-        "growth-copy",
-        {"team": "growth", "project": "email-campaigns", "workload": "copy-variants"},
-        ("/v1/responses",),
-        (("gpt-4.1-mini", 1.0),),
-        (("production", 0.97), (None, 0.03)),
-        {"production": ("key_growth_01", "key_growth_01", "SK"), None: ("key_growth_01",)},
-        6,
-        2,
-        700,
-        220,
-        "input",
-        "Write three subject lines for newsletter variant {n} about {topic}.",
+        name="growth-copy",
+        tags={"team": "growth", "project": "email-campaigns", "workload": "copy-variants"},
+        endpoints=("/v1/responses",),
+        models=(("gpt-4.1-mini", 1.0),),
+        envs=(("production", 0.97), (None, 0.03)),
+        keys={"production": ("key_growth_01", "key_growth_01", "SK"), None: ("key_growth_01",)},
+        weight_day=6,
+        weight_night=2,
+        prompt_median=700,
+        completion_median=220,
+        content="input",
+        text="Write three subject lines for newsletter variant {n} about {topic}.",
         request_class_share=0.2,
         request_class="bulk",
         secret_tag_share=0.03,
     ),
-    _Profile(  # no rule matches team labs -> unallocated
-        "labs-agents",
-        {"team": "labs", "project": "agent-prototypes", "workload": "planner"},
-        ("/v1/responses", "/v1/chat/completions"),
-        (("deepseek-chat", 0.7), ("gpt-4o", 0.3)),
-        (("staging", 0.7), (None, 0.3)),
-        {"staging": ("key_labs_01",), None: ("key_labs_01",)},
-        4,
-        2,
-        2200,
-        500,
-        "prompt",
-        "Plan the steps to reconcile {topic} records (trial {n}).",
+    # no rule matches team labs -> unallocated
+    _Profile(
+        name="labs-agents",
+        tags={"team": "labs", "project": "agent-prototypes", "workload": "planner"},
+        endpoints=("/v1/responses", "/v1/chat/completions"),
+        models=(("deepseek-chat", 0.7), ("gpt-4o", 0.3)),
+        envs=(("staging", 0.7), (None, 0.3)),
+        keys={"staging": ("key_labs_01",), None: ("key_labs_01",)},
+        weight_day=4,
+        weight_night=2,
+        prompt_median=2200,
+        completion_median=500,
+        content="prompt",
+        text="Plan the steps to reconcile {topic} records (trial {n}).",
     ),
-    _Profile(  # CI evals: allocated by api_key_id, mostly untagged
-        "ci-evals",
-        None,
-        ("/v1/chat/completions",),
-        (("gpt-4o-mini", 0.5), ("claude-3-5-haiku-20241022", 0.3), ("deepseek-chat", 0.2)),
-        ((None, 0.8), ("staging", 0.2)),
-        {None: ("key_ci_runner",), "staging": ("key_ci_runner",)},
-        2,
-        5,
-        900,
-        200,
-        "messages",
-        "Eval case {n}: answer the fixture question about {topic}.",
+    # CI evals: allocated by api_key_id, mostly untagged
+    _Profile(
+        name="ci-evals",
+        tags=None,
+        endpoints=("/v1/chat/completions",),
+        models=(("gpt-4o-mini", 0.5), ("claude-3-5-haiku-20241022", 0.3), ("deepseek-chat", 0.2)),
+        envs=((None, 0.8), ("staging", 0.2)),
+        keys={None: ("key_ci_runner",), "staging": ("key_ci_runner",)},
+        weight_day=2,
+        weight_night=5,
+        prompt_median=900,
+        completion_median=200,
+        content="messages",
+        text="Eval case {n}: answer the fixture question about {topic}.",
     ),
-    _Profile(  # an old service sending no tags -> unallocated
-        "legacy-untagged",
-        None,
-        ("/v1/chat/completions",),
-        (("gpt-4o-mini", 1.0),),
-        (("production", 1.0),),
-        {"production": ("key_search_prod_01",)},
-        1,
-        0.5,
-        500,
-        80,
-        "messages",
-        "Translate the product title '{item}' (sku {n}) to plain English.",
+    # an old service sending no tags -> unallocated
+    _Profile(
+        name="legacy-untagged",
+        tags=None,
+        endpoints=("/v1/chat/completions",),
+        models=(("gpt-4o-mini", 1.0),),
+        envs=(("production", 1.0),),
+        keys={"production": ("key_search_prod_01",)},
+        weight_day=1,
+        weight_night=0.5,
+        prompt_median=500,
+        completion_median=80,
+        content="messages",
+        text="Translate the product title '{item}' (sku {n}) to plain English.",
     ),
 )
 _PROFILE_BY_NAME = {p.name: p for p in PROFILES}
@@ -487,12 +491,12 @@ _BASE_MIX = (
     ("info", 0.0002),
 )
 _MAINT_MIX = (
-    ("ok", 0.55),
-    ("overloaded", 0.2),
-    ("bad_gateway", 0.12),
-    ("gw_timeout", 0.05),
-    ("conn_error", 0.03),
-    ("rate_limit", 0.05),
+    ("ok", 0.75),
+    ("overloaded", 0.11),
+    ("bad_gateway", 0.07),
+    ("gw_timeout", 0.03),
+    ("conn_error", 0.01),
+    ("rate_limit", 0.03),
 )
 _AFTER_429_MIX = (("ok", 0.62), ("rate_limit", 0.35), ("overloaded", 0.03))
 
@@ -577,8 +581,9 @@ def generate_sample(
     """Write a synthetic tokenreview project (configs and request logs) into ``outdir``.
 
     ``attempts`` is the number of records written (defective lines included, blank lines and
-    the CSV header excluded); it is met exactly unless it is too small to hold the defective
-    lines, in which case ``attempts_written`` says what was written. ``cycle_start`` must be a
+    the CSV header excluded); it is met exactly, except in degenerate cases (fewer attempts
+    than defective lines, or ``csv_share=1``) where one extra record may be written;
+    ``attempts_written`` is always the exact count. ``cycle_start`` must be a
     cycle start for ``cadence`` (weekly: a Monday; monthly: the 1st). ``csv_share`` and
     ``gzip_share`` are the shares of attempts routed to the CSV file and to the gzip shards.
     See the module docstring for the layout.
@@ -761,7 +766,7 @@ class _ShardWriter:
             path = self.folder / f"{self.prefix}-{_day_str(day)}{suffix}"
             self.opened.append(path)
             self.name = path.name
-            self.raw = open(path, "wb")  # noqa: SIM115 - closed in close()
+            self.raw = open(path, "wb")
             if self.gz:
                 self.fh = gzip.GzipFile(
                     filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=6
@@ -798,7 +803,7 @@ class _CsvWriter:
     def writerow(self, row: Sequence[str]) -> str:
         if self.fh is None:
             self.opened.append(self.path)
-            self.fh = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self.fh = open(self.path, "w", encoding="utf-8", newline="")
             self.writer = csv.writer(self.fh, lineterminator="\r\n")
             self.writer.writerow(CSV_COLUMNS)
         self.writer.writerow(row)
@@ -883,7 +888,7 @@ class _Generator:
         self.records_by_file: dict[str, int] = {}
         self.seq = 0
         self.heap: list[tuple[int, int, int, object]] = []
-        self.last_jsonl: tuple[dict, int] | None = None  # (record, ts) last good gateway line
+        self.last_json: tuple[dict, int] | None = None  # (record, ts): last good JSON line
         self.crlf_pending = False
 
     # -- configs -------------------------------------------------------------------------
@@ -1082,6 +1087,12 @@ windows:
         if r < self.csv_share + self.gzip_share:
             return GZ
         return JSONL
+
+    def _script_fmt(self, fmt: int | None) -> int | None:
+        """A scripted format applies only when that format is in use."""
+        if (fmt == CSVF and self.csv_share <= 0) or (fmt == GZ and self.gzip_share <= 0):
+            return None
+        return fmt
 
     def _in_maintenance(self, ts: int) -> bool:
         if self.maint_abs[0] <= ts < self.maint_abs[1]:
@@ -1492,7 +1503,7 @@ windows:
             drop=spec.get("drop", 0),
             key_switch_at=spec.get("key_switch_at"),
             ip_outside_at=spec.get("ip_outside"),
-            fmt=spec.get("fmt"),
+            fmt=self._script_fmt(spec.get("fmt")),
             mixed_fp=spec.get("mixed_fp", False),
             latencies=latencies,
             outside_ip=spec.get("outside_ip"),
@@ -1525,12 +1536,13 @@ windows:
             if rec.get("status_code") is None:
                 del rec["status_code"]  # the edge gateway omits nulls
             line = json.dumps(rec, ensure_ascii=True)
+            self.last_json = (rec, ts)
         else:
             lat = rec.get("latency_ms")
             if lat is not None:
                 rec["latency_ms"] = int(lat)
             line = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
-            self.last_jsonl = (rec, ts)
+            self.last_json = (rec, ts)
         end = "\n"
         if self.crlf_pending and fmt == JSONL:
             end, self.crlf_pending = "\r\n", False
@@ -1551,9 +1563,9 @@ windows:
             self._count(self.csv.writerow(row))
             return
         if kind in ("exact_duplicate_line", "exact_duplicate_reformatted", "duplicate_attempt_id"):
-            if self.last_jsonl is None:  # nothing written yet: write an original first
+            if self.last_json is None:  # nothing written yet: write an original first
                 self._write(JSONL, self._bad_base(ts, JSONL), ts)
-            orig, orig_ts = self.last_jsonl
+            orig, orig_ts = self.last_json
             if kind == "exact_duplicate_line":
                 line = json.dumps(orig, ensure_ascii=False, separators=(",", ":"))
                 self._count(gw.write(day, (line + "\n").encode("utf-8")))

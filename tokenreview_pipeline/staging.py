@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -177,13 +177,16 @@ class PricingFreshness:
         return self.age_days is not None and self.age_days <= self.max_age_days
 
 
-def pricing_freshness(engine: Engine, review_date, max_age_days: int) -> PricingFreshness:
-    """The newest snapshot's age in whole days at ``review_date`` (SPEC 5 ages)."""
+def pricing_freshness(engine: Engine, review_date: date, max_age_days: int) -> PricingFreshness:
+    """Age in whole days, at ``review_date``, of the newest snapshot that applies to it
+    (accessed on or before the end of ``review_date``, as SPEC 4.4 chooses it)."""
     snaps, fetches = ledger.pricing_snapshots, ledger.pricing_fetches
+    review_end = datetime.combine(review_date + timedelta(days=1), time(0), tzinfo=UTC)
     with engine.connect() as conn:
         newest = conn.execute(
             sa.select(snaps.c.snapshot_id, snaps.c.accessed_at, snaps.c.accessed_on)
-            .order_by(snaps.c.accessed_at.desc()).limit(1)
+            .where(snaps.c.accessed_at < review_end)
+            .order_by(snaps.c.accessed_at.desc(), snaps.c.snapshot_id).limit(1)
         ).first()
         last = conn.execute(
             sa.select(fetches.c.succeeded, fetches.c.error)

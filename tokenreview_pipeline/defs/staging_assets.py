@@ -175,8 +175,11 @@ def build_staging_assets(partitions: dg.PartitionsDefinition) -> list:
                 "max_age_days": fresh.max_age_days,
                 "last_fetch_error": fresh.last_fetch_error or "",
             },
-            description=("no pricing snapshot has ever been fetched" if fresh.snapshot_id is None
-                         else f"newest snapshot is {fresh.age_days} day(s) old"),
+            description=(
+                "no pricing snapshot was fetched on or before the review date"
+                if fresh.snapshot_id is None
+                else f"newest snapshot is {fresh.age_days} day(s) old at the review date "
+                     f"(max {fresh.max_age_days})"),
         )
 
     return [stg_source_records, stg_maintenance_windows, stg_evidence_sources,

@@ -122,6 +122,12 @@ def iter_http_records(
         raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
     if backoff_base_s < 0 or backoff_max_s < 0:
         raise ValueError("backoff_base_s and backoff_max_s must be >= 0")
+    try:
+        parsed_url = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise ValueError(f"invalid export URL: {export_source_name(url)}") from None
+    if parsed_url.scheme not in ("http", "https") or not parsed_url.host:
+        raise ValueError(f"export URL must be http(s)://host/...: {export_source_name(url)}")
     params = {"start": _iso_utc(start, "start"), "end": _iso_utc(end, "end")}
     pager = _Pager(
         url=url,
@@ -210,12 +216,12 @@ class _Pager:
 
     def _fetch(self, http: httpx.Client, params: dict[str, str], page: int) -> bytes:
         where = f"export API {self.safe_url} page {page}"
+        # Merge with any query the configured URL already has (httpx's `params=` replaces it).
+        request_url = httpx.URL(self.url).copy_merge_params(params)
         for tries in range(1, self.max_tries + 1):
             retry_after: float | None = None
             try:
-                response = http.get(
-                    self.url, params=params, headers=self._headers(), timeout=self.timeout_s
-                )
+                response = http.get(request_url, headers=self._headers(), timeout=self.timeout_s)
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__}: {self._scrub(str(exc)) or 'no detail'}"
             except httpx.HTTPError as exc:
