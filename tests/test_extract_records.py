@@ -755,3 +755,32 @@ def test_record_from_line_never_raises(raw: bytes) -> None:
     assert rec.defect != "duplicate_attempt_id"
     assert len(rec.raw_redacted.encode("utf-8")) <= MAX_RAW_BYTES
     assert rec.redacted_values >= 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "attempt_id",
+                "timestamp",
+                "client_retry_count",
+                "api_key_id",
+                "source_ip",
+                "model",
+                "endpoint",
+                "status_code",
+                "latency_ms",
+                "prompt_tokens",
+                "tags",
+                "prompt",
+                "other",
+            ]
+        ),
+        st.text(max_size=30),
+    )
+)
+def test_record_from_csv_row_never_raises(row: dict[str, str]) -> None:
+    rec = record_from_csv_row(row, raw_text=",".join(row.values()), source_name="c", source_line=2)
+    assert (rec.defect is None) == (rec.fields is not None)
+    assert len(rec.raw_redacted.encode("utf-8", "replace")) <= MAX_RAW_BYTES

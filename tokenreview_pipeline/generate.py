@@ -888,7 +888,7 @@ class _Generator:
         self.records_by_file: dict[str, int] = {}
         self.seq = 0
         self.heap: list[tuple[int, int, int, object]] = []
-        self.last_json: tuple[dict, int] | None = None  # (record, ts): last good JSON line
+        self.last_json: tuple[dict, str] | None = None  # (record, line): last good JSON line
         self.crlf_pending = False
 
     # -- configs -------------------------------------------------------------------------
@@ -1534,15 +1534,14 @@ windows:
         rec["timestamp"] = _fmt_ts(ts, fmt)
         if fmt == GZ:
             if rec.get("status_code") is None:
-                del rec["status_code"]  # the edge gateway omits nulls
+                rec.pop("status_code", None)  # the edge gateway omits nulls
             line = json.dumps(rec, ensure_ascii=True)
-            self.last_json = (rec, ts)
         else:
             lat = rec.get("latency_ms")
             if lat is not None:
                 rec["latency_ms"] = int(lat)
             line = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
-            self.last_json = (rec, ts)
+        self.last_json = (rec, line)
         end = "\n"
         if self.crlf_pending and fmt == JSONL:
             end, self.crlf_pending = "\r\n", False
@@ -1565,9 +1564,9 @@ windows:
         if kind in ("exact_duplicate_line", "exact_duplicate_reformatted", "duplicate_attempt_id"):
             if self.last_json is None:  # nothing written yet: write an original first
                 self._write(JSONL, self._bad_base(ts, JSONL), ts)
-            orig, orig_ts = self.last_json
+            orig, orig_line = self.last_json
             if kind == "exact_duplicate_line":
-                line = json.dumps(orig, ensure_ascii=False, separators=(",", ":"))
+                line = orig_line  # byte for byte
                 self._count(gw.write(day, (line + "\n").encode("utf-8")))
             elif kind == "exact_duplicate_reformatted":
                 reordered = dict(reversed(list(orig.items())))

@@ -365,6 +365,67 @@ review_packets = sa.Table(
 )
 
 
+def _focus_money(name: str) -> sa.Column:
+    return sa.Column(name, Money)
+
+
+focus_charges = sa.Table(
+    "focus_charges",
+    metadata,
+    _cycle(),
+    sa.Column("workload_tag", sa.Text, nullable=False),
+    sa.Column("request_class", sa.Text),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("charge_kind", sa.String(8), nullable=False),
+    _focus_money("BilledCost"),
+    _focus_money("EffectiveCost"),
+    _focus_money("ListCost"),
+    _focus_money("ContractedCost"),
+    sa.Column("BillingCurrency", sa.String(3), nullable=False),
+    sa.Column("BillingAccountId", sa.Text, nullable=False),
+    sa.Column("BillingAccountName", sa.Text, nullable=False),
+    sa.Column("BillingPeriodStart", UtcDateTime, nullable=False),
+    sa.Column("BillingPeriodEnd", UtcDateTime, nullable=False),
+    sa.Column("ChargePeriodStart", UtcDateTime, nullable=False),
+    sa.Column("ChargePeriodEnd", UtcDateTime, nullable=False),
+    sa.Column("ChargeCategory", sa.String(16), nullable=False),
+    sa.Column("ChargeClass", sa.String(16)),
+    sa.Column("ChargeDescription", sa.Text, nullable=False),
+    sa.Column("ChargeFrequency", sa.String(16), nullable=False),
+    sa.Column("PricingCategory", sa.String(16), nullable=False),
+    sa.Column("PricingQuantity", sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")),
+    sa.Column("PricingUnit", sa.String(16), nullable=False),
+    sa.Column("ConsumedQuantity", sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")),
+    sa.Column("ConsumedUnit", sa.String(16), nullable=False),
+    _focus_money("ListUnitPrice"),
+    _focus_money("ContractedUnitPrice"),
+    sa.Column("ServiceCategory", sa.Text, nullable=False),
+    sa.Column("ServiceSubcategory", sa.Text, nullable=False),
+    sa.Column("ServiceName", sa.Text, nullable=False),
+    sa.Column("ProviderName", sa.Text, nullable=False),
+    sa.Column("PublisherName", sa.Text, nullable=False),
+    sa.Column("InvoiceIssuerName", sa.Text, nullable=False),
+    sa.Column("SkuId", sa.Text, nullable=False),
+    sa.Column("SkuPriceId", sa.Text, nullable=False),
+    sa.Column("ResourceId", sa.Text, nullable=False),
+    sa.Column("ResourceName", sa.Text, nullable=False),
+    sa.Column("ResourceType", sa.Text, nullable=False),
+    sa.Column("SubAccountId", sa.Text),
+    sa.Column("SubAccountName", sa.Text),
+    sa.Column("RegionId", sa.Text),
+    sa.Column("RegionName", sa.Text),
+    sa.Column("Tags", JsonText, nullable=False),
+    sa.Column("x_RetryQuantity", sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")),
+    _focus_money("x_RetryCost"),
+    sa.Column("x_PricingSnapshotId", sa.String(64)),
+    sa.Column("x_PricingSourceUrl", sa.Text),
+    sa.Column("x_AllocationRuleIds", JsonText, nullable=False),
+    sa.Column("x_PacketResult", sa.String(4), nullable=False),
+    sa.Column("x_CostIsEstimate", sa.Boolean, nullable=False),
+    comment="The cycle's estimated charges as FinOps FOCUS 1.2 rows (costs are estimates).",
+)
+
+
 def build_table(name: str) -> sa.Table:
     """The ``_build_<name>`` twin of a model table (same columns, no indexes)."""
     source = metadata.tables[name]

@@ -51,4 +51,5 @@ def cycle_params(cycle: Cycle, config: TokenreviewConfig, review_date: date,
         "max_source_age_days": t.max_source_age_days,
         "pricing_max_age_days": config.pricing.max_age_days,
         "unit_metric": config.unit_metric,
+        "provider_name": config.provider_name,
     }

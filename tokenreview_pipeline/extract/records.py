@@ -43,7 +43,8 @@ Decisions where the SPEC is silent (also listed in the project docs):
 * ``ts_us`` is set whenever a parsed object is available and its ``timestamp`` is an
   ISO 8601 string with an offset; a line that is not valid UTF-8 is decoded with
   replacement characters for this purpose only (its ``content_sha256`` stays None).
-  Too-large and malformed lines have ``ts_us = None``.
+  Too-large and malformed lines have ``ts_us = None`` (a too-large HTTP record, which
+  did parse, keeps its ``ts_us`` and ``content_sha256``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ __all__ = [
     "ExtractedRecord",
     "canonical_json",
     "looks_like_secret",
+    "record_from_csv_defect",
     "prompt_fingerprint",
     "record_from_csv_row",
     "record_from_line",
@@ -171,13 +173,17 @@ _TEXT_SECRET_RE = re.compile(
 )
 
 
+# Cheap pre-filter: every secret form contains one of these.
+_MAYBE_SECRET_RE = re.compile(r"sk-|eyJ|[Bb][Ee][Aa][Rr][Ee][Rr]")
+
+
 def looks_like_secret(value: str) -> bool:
     """True when the whole value (surrounding whitespace ignored) looks like a secret.
 
     ``sk-`` followed by 20+ non-space characters, ``Bearer <token>``, or a JWT
     ``eyJ<b64url>.<b64url>.<b64url>``. A substring does not count.
     """
-    if not isinstance(value, str):
+    if not isinstance(value, str) or _MAYBE_SECRET_RE.search(value) is None:
         return False
     return _WHOLE_SECRET_RE.fullmatch(value.strip()) is not None
 
@@ -200,6 +206,8 @@ def redact_text(text: str) -> tuple[str, int]:
 
 
 def _redact_string(value: str) -> tuple[str, int]:
+    if _MAYBE_SECRET_RE.search(value) is None:
+        return value, 0
     if looks_like_secret(value):
         return _redacted_form(value), 1
     return redact_text(value)
@@ -287,7 +295,7 @@ _STRING_RE = {
 _NEST_TOKEN_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
 _SCALAR_RE = re.compile(r"[^,}\]\s]*")
 _TRAILING_COMMA_RE = re.compile(r"\s*,?")
-_PARTIAL_TAIL_RE = re.compile(r"""[^\s"',:{}\[\]]*\Z""")
+_TOKEN_DELIMITERS = frozenset(" \t\r\n\x0b\x0c\"',:{}[]")
 
 
 def _end_of_value(text: str, i: int) -> int:
@@ -337,7 +345,10 @@ def _raw_from_text(text: str, *, cut: bool = False) -> tuple[str, int]:
     text = _strip_content_text(text)
     if cut:
         # The text is a prefix: drop a trailing partial token (it could be part of a secret).
-        text = _PARTIAL_TAIL_RE.sub("", text)
+        end = len(text)
+        while end > 0 and text[end - 1] not in _TOKEN_DELIMITERS:
+            end -= 1
+        text = text[:end]
     text, count = redact_text(text)
     return _truncate(text), count
 
