@@ -93,8 +93,14 @@ def _print_table(rows: list[dict[str, Any]], columns: tuple[str, ...], out) -> N
 # ----------------------------------------------------------------------- commands
 
 
-def run_cycle(config: TokenreviewConfig, cycle_id: str, review_date: date | None = None,
-              database_url: str | None = None, instance=None, log_level: str = "WARNING"):
+def run_cycle(
+    config: TokenreviewConfig,
+    cycle_id: str,
+    review_date: date | None = None,
+    database_url: str | None = None,
+    instance=None,
+    log_level: str = "WARNING",
+):
     """Materialize the asset graph for one cycle through Dagster; returns the result."""
     import dagster as dg
 
@@ -127,8 +133,9 @@ def failed_checks(result) -> list[tuple[str, str, str]]:
     failed = []
     for event in result.get_asset_check_evaluations():
         if not event.passed:
-            failed.append((event.asset_key.to_user_string(), event.check_name,
-                           event.severity.value))
+            failed.append(
+                (event.asset_key.to_user_string(), event.check_name, event.severity.value)
+            )
     return failed
 
 
@@ -160,8 +167,11 @@ def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                print(f"  step failed: {event.step_key}: "
-                      f"{event.event_specific_data.error.message.strip()}", file=out)
+                print(
+                    f"  step failed: {event.step_key}: "
+                    f"{event.event_specific_data.error.message.strip()}",
+                    file=out,
+                )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -211,8 +221,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.cycle:
         kwargs["cycle_start"] = args.cycle
     sample = generate_sample(args.outdir, **kwargs)
-    print(f"wrote {sample.attempts_written} records in {len(sample.files)} file(s) to "
-          f"{sample.outdir}; config: {sample.config_path}")
+    print(
+        f"wrote {sample.attempts_written} records in {len(sample.files)} file(s) to "
+        f"{sample.outdir}; config: {sample.config_path}"
+    )
     return 0
 
 
@@ -222,21 +234,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     cycle = latest_complete_cycle("weekly", datetime.now(UTC).date())
     outdir = Path(args.outdir).resolve()
-    sample = generate_sample(outdir, seed=args.seed, attempts=args.attempts,
-                             cycle_start=cycle.start.date())
+    sample = generate_sample(
+        outdir, seed=args.seed, attempts=args.attempts, cycle_start=cycle.start.date()
+    )
     db_path = outdir / "tokenreview.db"
     database_url = f"sqlite:///{db_path}"
     config = load_config(sample.config_path, database_url=database_url)
-    print(f"demo: {sample.attempts_written} sample records for cycle {cycle.cycle_id} "
-          f"in {outdir}")
+    print(f"demo: {sample.attempts_written} sample records for cycle {cycle.cycle_id} in {outdir}")
     result = run_cycle(config, cycle.cycle_id, database_url=database_url)
     _summary(config, cycle.cycle_id, result, sys.stdout)
     print()
     _print_table(fetch_packets(_engine(config), cycle.cycle_id), SUMMARY_COLUMNS, sys.stdout)
     print()
     print(f"Ledger: {db_path} (query it with sqlite3).")
-    print(f"Explore: DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG="
-          f"{sample.config_path} dagster dev")
+    print(
+        f"Explore: DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG="
+        f"{sample.config_path} dagster dev"
+    )
     return 0 if result.success else 1
 
 
@@ -253,8 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     def ledger_args(p: argparse.ArgumentParser, workload: bool = False) -> None:
         p.add_argument("--config", required=True, help="path to tokenreview.yaml")
         p.add_argument("--cycle", required=True, help="cycle start date YYYY-MM-DD")
-        p.add_argument("--database-url", help="ledger database URL (wins over "
-                       "TOKENREVIEW_DATABASE_URL and the config)")
+        p.add_argument(
+            "--database-url",
+            help="ledger database URL (wins over TOKENREVIEW_DATABASE_URL and the config)",
+        )
         if workload:
             p.add_argument("--workload", required=True, help="workload_tag to explain")
 

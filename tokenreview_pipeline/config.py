@@ -170,8 +170,11 @@ def load_config(path: str | os.PathLike, *, database_url: str | None = None) -> 
     db_url = r.string(top.get("database_url", "sqlite:///tokenreview.db"), "database_url")
     db_url = _absolute_sqlite_url(resolve_database_url(db_url, database_url), path.parent)
 
-    logs = r.mapping(top.get("request_logs"), "request_logs", {"kind", "path", "url", "token_env",
-                                                               "max_tries", "timeout_s"})
+    logs = r.mapping(
+        top.get("request_logs"),
+        "request_logs",
+        {"kind", "path", "url", "token_env", "max_tries", "timeout_s"},
+    )
     kind = r.choice(logs.get("kind", "files"), "request_logs.kind", ("files", "http"))
     if kind == "files":
         extra = sorted(set(logs) - {"kind", "path"})
@@ -205,28 +208,36 @@ def load_config(path: str | os.PathLike, *, database_url: str | None = None) -> 
         raise r.fail("pricing.url", "required")
     pricing = PricingConfig(
         url=r.string(pricing_raw["url"], "pricing.url"),
-        format=r.choice(pricing_raw.get("format", "tokenreview"), "pricing.format",
-                        PRICING_FORMATS),
+        format=r.choice(
+            pricing_raw.get("format", "tokenreview"), "pricing.format", PRICING_FORMATS
+        ),
         max_age_days=r.integer(pricing_raw.get("max_age_days", 30), "pricing.max_age_days"),
     )
 
     th_raw = r.mapping(top.get("thresholds"), "thresholds", set(Thresholds.__dataclass_fields__))
     d = Thresholds()
     thresholds = Thresholds(
-        min_sample_size=r.integer(th_raw.get("min_sample_size", d.min_sample_size),
-                                  "thresholds.min_sample_size"),
+        min_sample_size=r.integer(
+            th_raw.get("min_sample_size", d.min_sample_size), "thresholds.min_sample_size"
+        ),
         max_unknown_retry_share=r.number(
             th_raw.get("max_unknown_retry_share", d.max_unknown_retry_share),
-            "thresholds.max_unknown_retry_share"),
-        max_source_age_days=r.integer(th_raw.get("max_source_age_days", d.max_source_age_days),
-                                      "thresholds.max_source_age_days"),
-        client_timeout_ms=r.integer(th_raw.get("client_timeout_ms", d.client_timeout_ms),
-                                    "thresholds.client_timeout_ms"),
+            "thresholds.max_unknown_retry_share",
+        ),
+        max_source_age_days=r.integer(
+            th_raw.get("max_source_age_days", d.max_source_age_days),
+            "thresholds.max_source_age_days",
+        ),
+        client_timeout_ms=r.integer(
+            th_raw.get("client_timeout_ms", d.client_timeout_ms), "thresholds.client_timeout_ms"
+        ),
         fingerprint_window_s=r.integer(
             th_raw.get("fingerprint_window_s", d.fingerprint_window_s),
-            "thresholds.fingerprint_window_s"),
-        retry_span_s=r.integer(th_raw.get("retry_span_s", d.retry_span_s),
-                               "thresholds.retry_span_s"),
+            "thresholds.fingerprint_window_s",
+        ),
+        retry_span_s=r.integer(
+            th_raw.get("retry_span_s", d.retry_span_s), "thresholds.retry_span_s"
+        ),
     )
     if thresholds.max_unknown_retry_share > 1:
         raise r.fail("thresholds.max_unknown_retry_share", "expected a share between 0 and 1")
@@ -256,8 +267,9 @@ def load_config(path: str | os.PathLike, *, database_url: str | None = None) -> 
         known_sources=optional_path("known_sources"),
         evidence_sources=optional_path("evidence_sources"),
         thresholds=thresholds,
-        unit_metric=r.choice(top.get("unit_metric", "cost_per_1k_tokens"), "unit_metric",
-                             UNIT_METRICS),
+        unit_metric=r.choice(
+            top.get("unit_metric", "cost_per_1k_tokens"), "unit_metric", UNIT_METRICS
+        ),
         first_cycle=first_cycle,
     )
 
@@ -266,7 +278,7 @@ def _absolute_sqlite_url(url: str, base_dir: Path) -> str:
     """A relative SQLite file path is relative to the config file, like every other path."""
     for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
         if url.startswith(prefix):
-            rest = url[len(prefix):]
+            rest = url[len(prefix) :]
             if rest and not rest.startswith("/") and not rest.startswith(":memory:"):
                 return prefix + str((base_dir / rest).resolve())
     return url

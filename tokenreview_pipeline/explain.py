@@ -10,16 +10,21 @@ from sqlalchemy.engine import Engine
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.defs.packets_view import fetch_packets
 
-CAUSES = ("client_handling", "platform_response", "timeout", "scheduled_maintenance",
-          "unfamiliar_request_source", "unknown")
+CAUSES = (
+    "client_handling",
+    "platform_response",
+    "timeout",
+    "scheduled_maintenance",
+    "unfamiliar_request_source",
+    "unknown",
+)
 
 
 def _money(value) -> str:
     return "unknown" if value is None else f"${float(value):.6f}"
 
 
-def _model_breakdown(engine: Engine, cycle_id: str, workload: str,
-                     request_class: str) -> list[str]:
+def _model_breakdown(engine: Engine, cycle_id: str, workload: str, request_class: str) -> list[str]:
     a = ledger.request_attempts
     query = (
         sa.select(
@@ -30,8 +35,11 @@ def _model_breakdown(engine: Engine, cycle_id: str, workload: str,
             sa.func.sum(sa.case((a.c.cost_usd.is_(None), 1), else_=0)).label("unpriced"),
             sa.func.sum(a.c.cost_usd).label("cost"),
         )
-        .where(a.c.cycle_id == cycle_id, a.c.workload_tag == workload,
-               a.c.request_class == request_class)
+        .where(
+            a.c.cycle_id == cycle_id,
+            a.c.workload_tag == workload,
+            a.c.request_class == request_class,
+        )
         .group_by(a.c.model)
         .order_by(a.c.model)
     )
@@ -39,8 +47,10 @@ def _model_breakdown(engine: Engine, cycle_id: str, workload: str,
     with engine.connect() as conn:
         for row in conn.execute(query):
             cost = "unknown (model not priced)" if row.unpriced else _money(row.cost)
-            lines.append(f"    {row.model}: {row.attempts} attempts ({row.retries} retries), "
-                         f"{row.tokens} tokens, cost {cost}")
+            lines.append(
+                f"    {row.model}: {row.attempts} attempts ({row.retries} retries), "
+                f"{row.tokens} tokens, cost {cost}"
+            )
     return lines
 
 
@@ -48,32 +58,49 @@ def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
     packets = fetch_packets(engine, cycle_id, workload)
     if not packets:
         known = sorted({p["workload_tag"] for p in fetch_packets(engine, cycle_id)})
-        hint = f" Workloads in this cycle: {', '.join(known)}." if known else (
-            " The cycle has no packets; run `tokenreview run` first.")
+        hint = (
+            f" Workloads in this cycle: {', '.join(known)}."
+            if known
+            else (" The cycle has no packets; run `tokenreview run` first.")
+        )
         return f"No packets for workload {workload!r} in cycle {cycle_id}.{hint}"
-    out = [f"Workload {workload} — cycle {cycle_id} "
-           f"({packets[0]['cycle_start']:%Y-%m-%d} to {packets[0]['cycle_end']:%Y-%m-%d}), "
-           f"reviewed {packets[0]['review_date']}"]
+    out = [
+        f"Workload {workload} — cycle {cycle_id} "
+        f"({packets[0]['cycle_start']:%Y-%m-%d} to {packets[0]['cycle_end']:%Y-%m-%d}), "
+        f"reviewed {packets[0]['review_date']}"
+    ]
     for p in packets:
         out.append("")
-        out.append(f"  request class {p['request_class']!r}: {p['result'].upper()}"
-                   f" (owner {p['owner_tag'] or 'unknown'}, environment "
-                   f"{p['environment'] or 'mixed/unknown'})")
-        out.append(f"    {p['logical_requests']} logical requests, {p['attempts']} attempts: "
-                   f"{p['first_attempts']} first, {p['retry_attempts']} retries "
-                   f"({p['orphan_retries']} orphan); retry share "
-                   f"{float(p['retry_share'] or 0):.1%}")
+        out.append(
+            f"  request class {p['request_class']!r}: {p['result'].upper()}"
+            f" (owner {p['owner_tag'] or 'unknown'}, environment "
+            f"{p['environment'] or 'mixed/unknown'})"
+        )
+        out.append(
+            f"    {p['logical_requests']} logical requests, {p['attempts']} attempts: "
+            f"{p['first_attempts']} first, {p['retry_attempts']} retries "
+            f"({p['orphan_retries']} orphan); retry share "
+            f"{float(p['retry_share'] or 0):.1%}"
+        )
         causes = ", ".join(f"{c} {p['retries_' + c]}" for c in CAUSES if p["retries_" + c])
         out.append(f"    retry causes: {causes or 'none'}")
-        out.append(f"    tokens: {p['prompt_tokens']} prompt, {p['completion_tokens']} "
-                   f"completion, {p['retry_tokens']} in retries")
-        out.append(f"    estimated cost {_money(p['est_cost_usd'])}, retries "
-                   f"{_money(p['retry_cost_usd'])}; {p['unit_metric']} = "
-                   f"{_money(p['unit_cost'])}")
-        out.append(f"    pricing snapshot: {p['pricing_snapshot_id'] or 'none'}"
-                   f" from {p['pricing_source_url'] or '-'}")
-        out.append(f"    allocation rules: "
-                   f"{', '.join(json.loads(p['allocation_rule_ids'])) or 'none matched'}")
+        out.append(
+            f"    tokens: {p['prompt_tokens']} prompt, {p['completion_tokens']} "
+            f"completion, {p['retry_tokens']} in retries"
+        )
+        out.append(
+            f"    estimated cost {_money(p['est_cost_usd'])}, retries "
+            f"{_money(p['retry_cost_usd'])}; {p['unit_metric']} = "
+            f"{_money(p['unit_cost'])}"
+        )
+        out.append(
+            f"    pricing snapshot: {p['pricing_snapshot_id'] or 'none'}"
+            f" from {p['pricing_source_url'] or '-'}"
+        )
+        out.append(
+            f"    allocation rules: "
+            f"{', '.join(json.loads(p['allocation_rule_ids'])) or 'none matched'}"
+        )
         out.extend(_model_breakdown(engine, cycle_id, workload, p["request_class"]))
         failed = json.loads(p["failed_requirements"])
         if failed:

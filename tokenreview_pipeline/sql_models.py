@@ -159,14 +159,14 @@ def discover_models(folder: Path | None = None) -> dict[str, SqlModel]:
             if severity not in ("error", "warn"):
                 raise ModelError(f"{check_path}: severity must be error or warn")
             checks.append(
-                SqlCheck(check_path.stem, name, severity, check_description, check_text,
-                         check_path)
+                SqlCheck(check_path.stem, name, severity, check_description, check_text, check_path)
             )
         unique_key = tuple(
             k.strip() for k in settings.get("unique_key", "cycle_id").split(",") if k.strip()
         )
-        models[name] = SqlModel(name, path, text, description, _refs(text), unique_key,
-                                tuple(checks))
+        models[name] = SqlModel(
+            name, path, text, description, _refs(text), unique_key, tuple(checks)
+        )
     for model in models.values():
         for ref in model.refs:
             if ref not in models and ref not in ledger.metadata.tables:
@@ -264,13 +264,13 @@ def _key_filter(model: SqlModel, params: Mapping[str, Any]) -> tuple[str, dict[s
 
 
 def _columns_of(conn: Connection, select_sql: str, params: Mapping[str, Any]) -> list[str]:
-    result = conn.execute(bind(f"SELECT * FROM ({select_sql}) AS model_rows WHERE 1 = 0",
-                               params))
+    result = conn.execute(bind(f"SELECT * FROM ({select_sql}) AS model_rows WHERE 1 = 0", params))
     return list(result.keys())
 
 
-def _insert_select(conn: Connection, model: SqlModel, target: str,
-                   params: Mapping[str, Any]) -> int:
+def _insert_select(
+    conn: Connection, model: SqlModel, target: str, params: Mapping[str, Any]
+) -> int:
     select_sql = render(model.sql, conn.dialect.name).strip().rstrip(";")
     produced = _columns_of(conn, select_sql, params)
     table_columns = {c.name: c for c in model.table.columns}
@@ -282,8 +282,9 @@ def _insert_select(conn: Connection, model: SqlModel, target: str,
         raise ModelError(f"{model.path.name}: model does not produce column(s) {missing}")
     cols = ", ".join(f'"{c}"' for c in produced)
     result = conn.execute(
-        bind(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM ({select_sql}) AS model_rows",
-             params)
+        bind(
+            f"INSERT INTO {target} ({cols}) SELECT {cols} FROM ({select_sql}) AS model_rows", params
+        )
     )
     return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0
 
@@ -294,8 +295,9 @@ def _replace(conn: Connection, model: SqlModel, target: str, params: Mapping[str
     return _insert_select(conn, model, target, params)
 
 
-def run_check(conn: Connection, check: SqlCheck, table: str, params: Mapping[str, Any],
-              sample_size: int = 20) -> CheckOutcome:
+def run_check(
+    conn: Connection, check: SqlCheck, table: str, params: Mapping[str, Any], sample_size: int = 20
+) -> CheckOutcome:
     sql = render(check.sql, conn.dialect.name, this=table).strip().rstrip(";")
     count = conn.execute(bind(f"SELECT COUNT(*) FROM ({sql}) AS failing", params)).scalar_one()
     sample = []
@@ -340,8 +342,12 @@ def run_model(engine: Engine, model: SqlModel, params: Mapping[str, Any]) -> Mod
         cols = ", ".join(f'"{c.name}"' for c in model.table.columns)
         with engine.begin() as conn:
             conn.execute(bind(f"DELETE FROM {model.name} WHERE {where}", key_params))
-            conn.execute(bind(f"INSERT INTO {model.name} ({cols}) SELECT {cols} FROM {build}"
-                              f" WHERE {where}", key_params))
+            conn.execute(
+                bind(
+                    f"INSERT INTO {model.name} ({cols}) SELECT {cols} FROM {build} WHERE {where}",
+                    key_params,
+                )
+            )
             conn.execute(bind(f"DELETE FROM {build} WHERE {where}", key_params))
     return ModelRun(model, rows, not blocked, outcomes)
 

@@ -27,7 +27,8 @@ def build_defs(config: TokenreviewConfig, database_url: str | None = None) -> dg
         schedules=[build_cycle_schedule(job)],
         resources={
             "ledger_db": LedgerResource(database_url=database_url or config.database_url),
-            "review_config": ReviewConfigResource(config_path=str(config.path),
-                                                  database_url=database_url),
+            "review_config": ReviewConfigResource(
+                config_path=str(config.path), database_url=database_url
+            ),
         },
     )

@@ -23,8 +23,11 @@ def column_schema(table: sa.Table) -> dg.TableSchema:
 
 
 def definition_metadata(table: sa.Table, **extra) -> dict:
-    return {"dagster/column_schema": column_schema(table), "dagster/table_name": table.name,
-            **extra}
+    return {
+        "dagster/column_schema": column_schema(table),
+        "dagster/table_name": table.name,
+        **extra,
+    }
 
 
 def cycle_row_count(engine: Engine, table: sa.Table, cycle_id: str) -> int:

@@ -48,21 +48,27 @@ def model_asset(model: SqlModel, partitions: dg.PartitionsDefinition) -> dg.Asse
         description=model.description,
         metadata=definition_metadata(model.table, sql_file=str(model.path.name)),
         check_specs=[
-            dg.AssetCheckSpec(c.name, asset=model.name, blocking=c.severity == "error",
-                              description=c.description)
+            dg.AssetCheckSpec(
+                c.name, asset=model.name, blocking=c.severity == "error", description=c.description
+            )
             for c in model.checks
         ],
     )
-    def _model(context: dg.AssetExecutionContext, ledger_db: LedgerResource,
-               review_config: ReviewConfigResource) -> dg.MaterializeResult:
+    def _model(
+        context: dg.AssetExecutionContext,
+        ledger_db: LedgerResource,
+        review_config: ReviewConfigResource,
+    ) -> dg.MaterializeResult:
         config = review_config.load()
         cycle = cycle_of(context, config)
         params = cycle_params(cycle, config, review_date_of(context), context.run.run_id)
         engine = ledger_db.engine()
         run = run_model(engine, model, params)
-        metadata: dict = {"dagster/row_count": cycle_row_count(engine, model.table,
-                                                               cycle.cycle_id),
-                          "rows_built": run.rows, "published": run.published}
+        metadata: dict = {
+            "dagster/row_count": cycle_row_count(engine, model.table, cycle.cycle_id),
+            "rows_built": run.rows,
+            "published": run.published,
+        }
         if not run.published:
             failed = [o.check.name for o in run.checks if not o.passed]
             context.log.error(
@@ -72,10 +78,10 @@ def model_asset(model: SqlModel, partitions: dg.PartitionsDefinition) -> dg.Asse
                 "previous rows."
             )
         if model.name == "review_packets":
-            metadata["packets"] = dg.MetadataValue.md(
-                packets_markdown(engine, cycle.cycle_id))
-        return dg.MaterializeResult(metadata=metadata,
-                                    check_results=[check_result(o) for o in run.checks])
+            metadata["packets"] = dg.MetadataValue.md(packets_markdown(engine, cycle.cycle_id))
+        return dg.MaterializeResult(
+            metadata=metadata, check_results=[check_result(o) for o in run.checks]
+        )
 
     return _model
 

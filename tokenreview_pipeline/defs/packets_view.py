@@ -10,12 +10,22 @@ from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
 
-SUMMARY_COLUMNS = ("workload_tag", "request_class", "owner_tag", "attempts", "retry_attempts",
-                   "est_cost_usd", "unit_cost", "result", "failed_requirements")
+SUMMARY_COLUMNS = (
+    "workload_tag",
+    "request_class",
+    "owner_tag",
+    "attempts",
+    "retry_attempts",
+    "est_cost_usd",
+    "unit_cost",
+    "result",
+    "failed_requirements",
+)
 
 
-def fetch_packets(engine: Engine, cycle_id: str, workload: str | None = None
-                  ) -> list[dict[str, Any]]:
+def fetch_packets(
+    engine: Engine, cycle_id: str, workload: str | None = None
+) -> list[dict[str, Any]]:
     t = ledger.review_packets
     query = sa.select(t).where(t.c.cycle_id == cycle_id)
     if workload is not None:
@@ -46,8 +56,9 @@ def packets_markdown(engine: Engine, cycle_id: str) -> str:
     rule = "|" + "---|" * len(SUMMARY_COLUMNS)
     lines = [header, rule]
     for p in packets:
-        lines.append("| " + " | ".join(_cell(p[c]).replace("|", "\\|")
-                                       for c in SUMMARY_COLUMNS) + " |")
+        lines.append(
+            "| " + " | ".join(_cell(p[c]).replace("|", "\\|") for c in SUMMARY_COLUMNS) + " |"
+        )
     passed = sum(1 for p in packets if p["result"] == "pass")
     lines.append("")
     lines.append(f"{len(packets)} packet(s): {passed} pass, {len(packets) - passed} fail.")

@@ -28,8 +28,9 @@ def cycle_of(context: dg.AssetExecutionContext, config: TokenreviewConfig) -> Cy
     return parse_cycle(context.partition_key, config.cadence)
 
 
-def cycle_params(cycle: Cycle, config: TokenreviewConfig, review_date: date,
-                 run_id: str) -> dict[str, Any]:
+def cycle_params(
+    cycle: Cycle, config: TokenreviewConfig, review_date: date, run_id: str
+) -> dict[str, Any]:
     window = StagingWindow.for_cycle(cycle, config.thresholds.retry_span_s)
     t = config.thresholds
     return {
@@ -42,8 +43,7 @@ def cycle_params(cycle: Cycle, config: TokenreviewConfig, review_date: date,
         "read_end_us": window.read_end_us,
         "run_id": run_id,
         "review_date": review_date,
-        "review_date_end": datetime.combine(review_date + timedelta(days=1), time(0),
-                                            tzinfo=UTC),
+        "review_date_end": datetime.combine(review_date + timedelta(days=1), time(0), tzinfo=UTC),
         "fingerprint_window_us": t.fingerprint_window_s * 1_000_000,
         "client_timeout_ms": t.client_timeout_ms,
         "min_sample_size": t.min_sample_size,

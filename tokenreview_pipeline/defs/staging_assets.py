@@ -33,8 +33,14 @@ def _records(config: TokenreviewConfig, cycle: Cycle):
                 f"(config {config.path})"
             )
     start, end = cycle.read_window(config.thresholds.retry_span_s)
-    records = iter_http_records(source.url, token=token, start=start, end=end,
-                                max_tries=source.max_tries, timeout_s=source.timeout_s)
+    records = iter_http_records(
+        source.url,
+        token=token,
+        start=start,
+        end=end,
+        max_tries=source.max_tries,
+        timeout_s=source.timeout_s,
+    )
     return records, "http", safe_url(source.url)
 
 
@@ -52,8 +58,11 @@ def build_staging_assets(partitions: dg.PartitionsDefinition) -> list:
         metadata=definition_metadata(ledger.stg_source_records),
         **common,
     )
-    def stg_source_records(context: dg.AssetExecutionContext, ledger_db: LedgerResource,
-                           review_config: ReviewConfigResource) -> dg.MaterializeResult:
+    def stg_source_records(
+        context: dg.AssetExecutionContext,
+        ledger_db: LedgerResource,
+        review_config: ReviewConfigResource,
+    ) -> dg.MaterializeResult:
         config = review_config.load()
         cycle = cycle_of(context, config)
         records, kind, location = _records(config, cycle)
@@ -66,31 +75,40 @@ def build_staging_assets(partitions: dg.PartitionsDefinition) -> list:
             source_kind=kind,
             source_location=location,
         )
-        return dg.MaterializeResult(metadata={
-            "dagster/row_count": result.rows_staged,
-            "records_read": result.records_read,
-            "source": f"{kind}: {location}",
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": result.rows_staged,
+                "records_read": result.records_read,
+                "source": f"{kind}: {location}",
+            }
+        )
 
     @dg.asset(
         name="stg_maintenance_windows",
         group_name="rules",
         kinds={"python"},
         description="Maintenance windows (absolute and recurring, SPEC 2.4) as UTC "
-                    "intervals over the cycle's read window.",
+        "intervals over the cycle's read window.",
         metadata=definition_metadata(ledger.stg_maintenance_windows),
         **common,
     )
-    def stg_maintenance_windows(context: dg.AssetExecutionContext, ledger_db: LedgerResource,
-                                review_config: ReviewConfigResource) -> dg.MaterializeResult:
+    def stg_maintenance_windows(
+        context: dg.AssetExecutionContext,
+        ledger_db: LedgerResource,
+        review_config: ReviewConfigResource,
+    ) -> dg.MaterializeResult:
         config = review_config.load()
-        windows = (load_maintenance_windows(config.maintenance_windows)
-                   if config.maintenance_windows else [])
+        windows = (
+            load_maintenance_windows(config.maintenance_windows)
+            if config.maintenance_windows
+            else []
+        )
         rows = staging.stage_maintenance_windows(
-            ledger_db.engine(), cycle_of(context, config), windows,
-            config.thresholds.retry_span_s)
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows,
-                                              "windows_configured": len(windows)})
+            ledger_db.engine(), cycle_of(context, config), windows, config.thresholds.retry_span_s
+        )
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": rows, "windows_configured": len(windows)}
+        )
 
     @dg.asset(
         name="stg_evidence_sources",
@@ -100,13 +118,16 @@ def build_staging_assets(partitions: dg.PartitionsDefinition) -> list:
         metadata=definition_metadata(ledger.stg_evidence_sources),
         **common,
     )
-    def stg_evidence_sources(context: dg.AssetExecutionContext, ledger_db: LedgerResource,
-                             review_config: ReviewConfigResource) -> dg.MaterializeResult:
+    def stg_evidence_sources(
+        context: dg.AssetExecutionContext,
+        ledger_db: LedgerResource,
+        review_config: ReviewConfigResource,
+    ) -> dg.MaterializeResult:
         config = review_config.load()
-        sources = (load_evidence_sources(config.evidence_sources)
-                   if config.evidence_sources else [])
-        rows = staging.stage_evidence_sources(ledger_db.engine(), cycle_of(context, config),
-                                              sources)
+        sources = load_evidence_sources(config.evidence_sources) if config.evidence_sources else []
+        rows = staging.stage_evidence_sources(
+            ledger_db.engine(), cycle_of(context, config), sources
+        )
         return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
     @dg.asset(
@@ -115,54 +136,77 @@ def build_staging_assets(partitions: dg.PartitionsDefinition) -> list:
         kinds={"python"},
         deps=["int_grouped_attempts", "stg_source_records"],
         description="Allocation rules (SPEC 2.2) decided on each logical request's first "
-                    "attempt, once per distinct set of the attributes rules read.",
+        "attempt, once per distinct set of the attributes rules read.",
         metadata=definition_metadata(ledger.stg_allocation_decisions),
         **common,
     )
-    def stg_allocation_decisions(context: dg.AssetExecutionContext, ledger_db: LedgerResource,
-                                 review_config: ReviewConfigResource) -> dg.MaterializeResult:
+    def stg_allocation_decisions(
+        context: dg.AssetExecutionContext,
+        ledger_db: LedgerResource,
+        review_config: ReviewConfigResource,
+    ) -> dg.MaterializeResult:
         config = review_config.load()
         rules = load_allocation_rules(config.allocation_rules)
-        rows = staging.stage_allocation_decisions(ledger_db.engine(),
-                                                  cycle_of(context, config), rules)
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows,
-                                              "rules_loaded": len(rules)})
+        rows = staging.stage_allocation_decisions(
+            ledger_db.engine(), cycle_of(context, config), rules
+        )
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": rows, "rules_loaded": len(rules)}
+        )
 
     @dg.multi_asset(
         name="pricing_snapshot",
         group_name="pricing",
         specs=[
             dg.AssetSpec(
-                "pricing_snapshots", kinds={"python"}, owners=OWNERS,
+                "pricing_snapshots",
+                kinds={"python"},
+                owners=OWNERS,
                 description="Immutable pricing-source snapshots (SPEC 2.3), keyed by the "
-                            "SHA-256 of the fetched bytes; fetched before packets are built.",
-                metadata=definition_metadata(ledger.pricing_snapshots)),
+                "SHA-256 of the fetched bytes; fetched before packets are built.",
+                metadata=definition_metadata(ledger.pricing_snapshots),
+            ),
             dg.AssetSpec(
-                "pricing_snapshot_prices", kinds={"python"}, owners=OWNERS,
+                "pricing_snapshot_prices",
+                kinds={"python"},
+                owners=OWNERS,
                 description="Per-model prices of each pricing snapshot.",
-                metadata=definition_metadata(ledger.pricing_snapshot_prices)),
+                metadata=definition_metadata(ledger.pricing_snapshot_prices),
+            ),
         ],
-        check_specs=[dg.AssetCheckSpec(
-            "newest_snapshot_fresh", asset="pricing_snapshots",
-            description="The newest pricing snapshot is at most pricing.max_age_days old "
-                        "at the review date; a failed fetch is reported here.")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                "newest_snapshot_fresh",
+                asset="pricing_snapshots",
+                description="The newest pricing snapshot is at most pricing.max_age_days old "
+                "at the review date; a failed fetch is reported here.",
+            )
+        ],
         partitions_def=partitions,
     )
-    def pricing_snapshot(context: dg.AssetExecutionContext, ledger_db: LedgerResource,
-                         review_config: ReviewConfigResource):
+    def pricing_snapshot(
+        context: dg.AssetExecutionContext,
+        ledger_db: LedgerResource,
+        review_config: ReviewConfigResource,
+    ):
         config = review_config.load()
         engine = ledger_db.engine()
         fetch = staging.fetch_pricing_snapshot(engine, config)
         if not fetch.succeeded:
             context.log.warning(fetch.error)
-        fresh = staging.pricing_freshness(engine, review_date_of(context),
-                                          config.pricing.max_age_days)
-        meta = {"fetch_succeeded": fetch.succeeded, "new_snapshot": fetch.new_snapshot,
-                "snapshot_id": fetch.snapshot_id or fresh.snapshot_id or "",
-                "fetch_error": fetch.error or ""}
+        fresh = staging.pricing_freshness(
+            engine, review_date_of(context), config.pricing.max_age_days
+        )
+        meta = {
+            "fetch_succeeded": fetch.succeeded,
+            "new_snapshot": fetch.new_snapshot,
+            "snapshot_id": fetch.snapshot_id or fresh.snapshot_id or "",
+            "fetch_error": fetch.error or "",
+        }
         yield dg.MaterializeResult(asset_key="pricing_snapshots", metadata=meta)
-        yield dg.MaterializeResult(asset_key="pricing_snapshot_prices",
-                                   metadata={"model_count": fetch.model_count or 0})
+        yield dg.MaterializeResult(
+            asset_key="pricing_snapshot_prices", metadata={"model_count": fetch.model_count or 0}
+        )
         yield dg.AssetCheckResult(
             asset_key="pricing_snapshots",
             check_name="newest_snapshot_fresh",
@@ -179,9 +223,14 @@ def build_staging_assets(partitions: dg.PartitionsDefinition) -> list:
                 "no pricing snapshot was fetched on or before the review date"
                 if fresh.snapshot_id is None
                 else f"newest snapshot is {fresh.age_days} day(s) old at the review date "
-                     f"(max {fresh.max_age_days})"),
+                f"(max {fresh.max_age_days})"
+            ),
         )
 
-    return [stg_source_records, stg_maintenance_windows, stg_evidence_sources,
-            stg_allocation_decisions, pricing_snapshot]
-
+    return [
+        stg_source_records,
+        stg_maintenance_windows,
+        stg_evidence_sources,
+        stg_allocation_decisions,
+        pricing_snapshot,
+    ]
