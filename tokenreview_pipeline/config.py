@@ -15,9 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tokenreview_pipeline.errors import ConfigError
+from tokenreview_pipeline.errors import ConfigError, load_yaml_file
 
 DATABASE_URL_ENV = "TOKENREVIEW_DATABASE_URL"
 CONFIG_PATH_ENV = "TOKENREVIEW_CONFIG"
@@ -156,12 +154,7 @@ def resolve_database_url(config_url: str, override: str | None = None) -> str:
 
 def load_config(path: str | os.PathLike, *, database_url: str | None = None) -> TokenreviewConfig:
     path = Path(path).resolve()
-    if not path.is_file():
-        raise ConfigError(path, "(file)", "config file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, "(file)", f"not valid YAML: {exc}") from None
+    raw = load_yaml_file(path)
     r = _Reader(path)
     top = r.mapping(raw, "", _TOP_KEYS)
 
