@@ -116,7 +116,10 @@ def run_cycle(
     job = defs.resolve_job_def(CYCLE_JOB)
     if instance is None:
         home = Path(os.environ.get("DAGSTER_HOME") or (config.base_dir / ".dagster"))
-        home.mkdir(parents=True, exist_ok=True)
+        if not home.exists():
+            # A home we create: a local SQLite-backed instance, telemetry off.
+            home.mkdir(parents=True)
+            (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         os.environ["DAGSTER_HOME"] = str(home.resolve())
         instance = dg.DagsterInstance.get()
     return job.execute_in_process(
@@ -220,7 +223,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     kwargs: dict[str, Any] = {"seed": args.seed, "attempts": args.attempts}
     if args.cycle:
         kwargs["cycle_start"] = args.cycle
-    sample = generate_sample(args.outdir, **kwargs)
+    try:
+        sample = generate_sample(args.outdir, **kwargs)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     print(
         f"wrote {sample.attempts_written} records in {len(sample.files)} file(s) to "
         f"{sample.outdir}; config: {sample.config_path}"

@@ -1369,6 +1369,7 @@ windows:
 
         q, a = "search-query-rewrite", "search-answer"
         add("csv-first", q, "fp", ["ok"], fmt=CSVF)
+        add("csv-untagged", "legacy-untagged", "none", ["ok"], fmt=CSVF)
         add("csv-retry", a, "fp", ["rate_limit", "ok"], fmt=CSVF)
         add("gz-retry", q, "content", ["server", "ok"], fmt=GZ)
         add("retry-other-key", q, "rid", ["server", "ok"], key_switch_at=1, env="production")
@@ -1409,10 +1410,18 @@ windows:
         )
         add("no-ip-retry", "support-triage", "fp", ["server", "ok"], no_ip=True)
         add("unknown-key-retry", "labs-agents", "content", ["rate_limit", "ok"])
-        add("sk-key", "growth-copy", "content", ["overloaded", "ok"], sk=True, env="production")
-        add("bearer-tag", "growth-copy", "rid", ["ok"], secret="bearer", env="production")
-        add("jwt-tag", "platform-embeddings", "content", ["ok"], secret="jwt")
-        add("content-secret", "support-triage", "content", ["ok"], header_secret=True)
+        add(
+            "sk-key",
+            "growth-copy",
+            "content",
+            ["overloaded", "ok"],
+            sk=True,
+            env="production",
+            fmt=JSONL,
+        )
+        add("bearer-tag", "growth-copy", "rid", ["ok"], secret="bearer", env="production", fmt=GZ)
+        add("jwt-tag", "platform-embeddings", "content", ["ok"], secret="jwt", fmt=JSONL)
+        add("content-secret", "support-triage", "content", ["ok"], header_secret=True, fmt=JSONL)
         add("unpriced-model", "support-trial", "fp", ["ok"])
         add("unpriced-retry", "support-trial", "fp", ["rate_limit", "ok"])
         add("absent-count-join", a, "fp", ["server", "server", "ok"], count_present=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
 from sqlalchemy.engine import Engine
 
 OWNERS = ["team:finops-data"]
