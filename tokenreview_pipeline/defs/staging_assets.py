@@ -47,22 +47,36 @@ def _records(config: TokenreviewConfig, cycle: Cycle):
 def build_staging_assets(partitions: dg.PartitionsDefinition) -> list:
     common = {"partitions_def": partitions, "owners": OWNERS}
 
-    @dg.asset(
-        name="stg_source_records",
+    @dg.multi_asset(
+        name="extract_request_log",
         group_name="extract",
-        kinds={"python"},
-        description=(
-            "Every record of the request log read for the cycle, validated (SPEC 4.1), "
-            "redacted (SPEC 2.5) and stripped of content fields: one row per record read."
-        ),
-        metadata=definition_metadata(ledger.stg_source_records),
-        **common,
+        partitions_def=partitions,
+        specs=[
+            dg.AssetSpec(
+                "stg_source_records",
+                kinds={"python"},
+                owners=OWNERS,
+                description=(
+                    "Every record of the request log read for the cycle, validated (SPEC "
+                    "4.1), redacted (SPEC 2.5) and stripped of content fields: one row per "
+                    "record read."
+                ),
+                metadata=definition_metadata(ledger.stg_source_records),
+            ),
+            dg.AssetSpec(
+                "stg_extract_runs",
+                kinds={"python"},
+                owners=OWNERS,
+                description="What the extractor counted as read in the cycle's latest run.",
+                metadata=definition_metadata(ledger.stg_extract_runs),
+            ),
+        ],
     )
-    def stg_source_records(
+    def extract_request_log(
         context: dg.AssetExecutionContext,
         ledger_db: LedgerResource,
         review_config: ReviewConfigResource,
-    ) -> dg.MaterializeResult:
+    ):
         config = review_config.load()
         cycle = cycle_of(context, config)
         records, kind, location = _records(config, cycle)
@@ -75,13 +89,15 @@ def build_staging_assets(partitions: dg.PartitionsDefinition) -> list:
             source_kind=kind,
             source_location=location,
         )
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
+            asset_key="stg_source_records",
             metadata={
                 "dagster/row_count": result.rows_staged,
                 "records_read": result.records_read,
                 "source": f"{kind}: {location}",
-            }
+            },
         )
+        yield dg.MaterializeResult(asset_key="stg_extract_runs", metadata={"dagster/row_count": 1})
 
     @dg.asset(
         name="stg_maintenance_windows",
@@ -228,7 +244,7 @@ def build_staging_assets(partitions: dg.PartitionsDefinition) -> list:
         )
 
     return [
-        stg_source_records,
+        extract_request_log,
         stg_maintenance_windows,
         stg_evidence_sources,
         stg_allocation_decisions,
