@@ -20,13 +20,14 @@ grouped AS (
     WHERE cycle_id = :cycle_id
 ),
 staged AS (
-    SELECT COUNT(*) AS attempts, COALESCE(SUM(s.redacted_values), 0) AS redacted
-    FROM {{ ref('request_attempts') }} AS a
-    JOIN {{ ref('int_grouped_attempts') }} AS g
-        ON g.cycle_id = a.cycle_id AND g.attempt_id = a.attempt_id
-    JOIN {{ ref('stg_source_records') }} AS s
-        ON s.cycle_id = g.cycle_id AND s.read_seq = g.read_seq
-    WHERE a.cycle_id = :cycle_id
+    SELECT
+        (SELECT COUNT(*) FROM {{ ref('request_attempts') }} WHERE cycle_id = :cycle_id)
+            AS attempts,
+        (SELECT COALESCE(SUM(s.redacted_values), 0)
+         FROM {{ ref('int_grouped_attempts') }} AS g
+         JOIN {{ ref('stg_source_records') }} AS s
+             ON s.cycle_id = g.cycle_id AND s.read_seq = g.read_seq
+         WHERE g.cycle_id = :cycle_id) AS redacted
 )
 SELECT
     e.cycle_id,

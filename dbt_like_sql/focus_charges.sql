@@ -41,7 +41,8 @@ priced AS (
     FROM usage AS u
     JOIN {{ ref('review_packets') }} AS p
         ON p.cycle_id = :cycle_id AND p.workload_tag = u.workload_tag
-       AND p.request_class = u.request_class
+       AND (p.request_class = u.request_class
+            OR (p.request_class IS NULL AND u.request_class IS NULL))
     LEFT JOIN {{ ref('pricing_snapshot_prices') }} AS pr
         ON pr.snapshot_id = u.pricing_snapshot_id AND pr.model = u.model
 ),

@@ -3,13 +3,6 @@
 -- request's first attempt (SPEC 2.2), and its cost (SPEC 4.4):
 -- prompt_tokens * input_per_1m / 1e6 + completion_tokens * output_per_1m / 1e6
 -- + per_request when the status is 2xx; null when the model is not priced.
-WITH first_attempts AS (
-    SELECT g.logical_request_id, s.allocation_key
-    FROM {{ ref('int_grouped_attempts') }} AS g
-    JOIN {{ ref('stg_source_records') }} AS s
-        ON s.cycle_id = g.cycle_id AND s.read_seq = g.read_seq
-    WHERE g.cycle_id = :cycle_id AND g.attempt_index = 0
-)
 SELECT
     g.cycle_id,
     g.attempt_id,
@@ -51,8 +44,8 @@ JOIN {{ ref('stg_source_records') }} AS s
     ON s.cycle_id = g.cycle_id AND s.read_seq = g.read_seq
 JOIN {{ ref('int_retry_causes') }} AS r
     ON r.cycle_id = g.cycle_id AND r.read_seq = g.read_seq
-JOIN first_attempts AS f
-    ON f.logical_request_id = g.logical_request_id
+JOIN {{ ref('stg_source_records') }} AS f
+    ON f.cycle_id = g.cycle_id AND f.read_seq = g.first_read_seq
 LEFT JOIN {{ ref('stg_allocation_decisions') }} AS d
     ON d.cycle_id = g.cycle_id AND d.allocation_key = f.allocation_key
 JOIN {{ ref('int_cycle_pricing') }} AS p

@@ -272,4 +272,6 @@ SELECT
          ELSE substr(f.notes_list, 1, length(f.notes_list) - 1) END AS notes
 FROM failures AS f
 JOIN rule_ids AS ri
-    ON ri.workload_tag = f.workload_tag AND ri.request_class = f.request_class
+    ON ri.workload_tag = f.workload_tag
+   AND (ri.request_class = f.request_class
+        OR (ri.request_class IS NULL AND f.request_class IS NULL))

@@ -143,8 +143,9 @@ def run(
     expect_success: bool = True,
 ):
     config = load_config(config_path, database_url=db_url)
-    with dg.instance_for_test() as instance:
-        result = run_cycle(config, cycle, review_date, db_url, instance=instance)
+    # An in-memory instance: a run's events, materializations and check results
+    # without the cost of a temporary SQLite-backed Dagster home per run.
+    result = run_cycle(config, cycle, review_date, db_url, instance=dg.DagsterInstance.ephemeral())
     if expect_success:
         assert result.success, [e.message for e in result.all_events if e.is_failure]
     return result

@@ -433,12 +433,18 @@ def test_content_hash_is_before_redaction() -> None:
 
 
 def test_secrets_in_unknown_fields_redacted_in_raw() -> None:
-    rec = line(base(note=f"used {SK} and {JWT} here", other=BEARER, deep=[{"x": SK}]))
+    unknown = {"note": f"used {SK} and {JWT} here", "other": BEARER, "deep": [{"x": SK}]}
+    rec = line(base(**unknown))
     assert rec.defect is None
-    for secret in (SK, JWT, BEARER):
-        assert secret not in rec.raw_redacted
-    assert "used redacted_" in rec.raw_redacted
     assert rec.redacted_values == 0  # only values stored in `fields` count
+    # A valid record's raw text is its normalized fields: unknown fields are not kept.
+    assert json.loads(rec.raw_redacted) == json.loads(line(base()).raw_redacted)
+    # A defective record keeps its unknown fields, with secrets redacted in free text.
+    bad = line(base(prompt_tokens=-1, **unknown))
+    assert bad.defect == "negative_tokens"
+    for secret in (SK, JWT, BEARER):
+        assert secret not in bad.raw_redacted
+    assert "used redacted_" in bad.raw_redacted
 
 
 def test_secrets_redacted_in_defective_records() -> None:

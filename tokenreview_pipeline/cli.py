@@ -111,6 +111,14 @@ def run_cycle(
     cycle = parse_cycle(cycle_id, config.cadence)
     if cycle.start.date() < config.first_cycle:
         raise CycleError(f"cycle {cycle_id} is before first_cycle {config.first_cycle}")
+    if cycle.end > datetime.now(UTC):
+        # Dagster's partitions end with the last complete cycle: a cycle still in
+        # progress would be reviewed on partial traffic.
+        raise CycleError(
+            f"cycle {cycle.cycle_id} has not ended yet (it ends "
+            f"{cycle.end:%Y-%m-%d %H:%M} UTC); the latest complete cycle is "
+            f"{latest_complete_cycle(config.cadence, datetime.now(UTC).date()).cycle_id}"
+        )
     review_date = review_date or datetime.now(UTC).date()
     defs = build_defs(config, database_url=database_url or config.database_url)
     job = defs.resolve_job_def(CYCLE_JOB)
@@ -140,6 +148,13 @@ def failed_checks(result) -> list[tuple[str, str, str]]:
                 (event.asset_key.to_user_string(), event.check_name, event.severity.value)
             )
     return failed
+
+
+def root_cause(error) -> str:
+    """The innermost message of a Dagster error chain (the ConfigError, not the wrapper)."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
 
 
 def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
@@ -172,7 +187,7 @@ def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
             if event.is_step_failure:
                 print(
                     f"  step failed: {event.step_key}: "
-                    f"{event.event_specific_data.error.message.strip()}",
+                    f"{root_cause(event.event_specific_data.error)}",
                     file=out,
                 )
 

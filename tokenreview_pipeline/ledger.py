@@ -154,6 +154,7 @@ stg_allocation_decisions = sa.Table(
     sa.Column("workload_tag", sa.Text, nullable=False),
     sa.Column("environment", sa.Text),
     sa.Column("request_class", sa.Text),
+    sa.Index("ix_stg_allocation_decisions_key", "cycle_id", "allocation_key"),
     comment="Allocation rules applied to each distinct first-attempt attribute set.",
 )
 
@@ -206,6 +207,7 @@ int_classified_records = sa.Table(
     sa.Column("read_seq", sa.BigInteger, nullable=False),
     sa.Column("disposition", sa.String(16), nullable=False),
     sa.Column("reason", sa.String(64)),
+    sa.Index("ix_int_classified_records_seq", "cycle_id", "read_seq"),
     comment=(
         "Where each record read lands before grouping (SPEC 4.1): exact_duplicate, "
         "quarantined, other_cycle, or in_window (a valid attempt of the read window)."
@@ -223,6 +225,8 @@ int_grouped_attempts = sa.Table(
     sa.Column("attempt_index", sa.Integer, nullable=False),
     sa.Column("ts_us", sa.BigInteger, nullable=False),
     sa.Column("request_start_us", sa.BigInteger, nullable=False),
+    sa.Column("first_read_seq", sa.BigInteger, nullable=False),
+    sa.Index("ix_int_grouped_attempts_seq", "cycle_id", "read_seq"),
     comment="Attempts of the cycle's logical requests (SPEC 4.2), with their order.",
 )
 
@@ -235,6 +239,7 @@ int_retry_causes = sa.Table(
     sa.Column("is_retry", sa.Boolean, nullable=False),
     sa.Column("is_orphan_retry", sa.Boolean, nullable=False),
     sa.Column("retry_cause", sa.String(32)),
+    sa.Index("ix_int_retry_causes_seq", "cycle_id", "read_seq"),
     comment="Retry cause of every retry (SPEC 4.3), read off the attempt before it.",
 )
 
@@ -283,6 +288,7 @@ request_attempts = sa.Table(
     sa.Column("request_class", sa.Text),
     sa.Column("pricing_snapshot_id", sa.String(64)),
     sa.Column("cost_usd", Money),
+    sa.Index("ix_request_attempts_attempt_id", "attempt_id"),
     comment="One row per staged attempt: grouping, retry cause, allocation and cost.",
 )
 
@@ -450,9 +456,44 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
+class LedgerSchemaError(RuntimeError):
+    pass
+
+
+_REBUILDABLE = ("stg_", "int_", "_build_")
+_checked: set[tuple[str, frozenset[str]]] = set()
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Create every ledger table that does not exist yet (idempotent)."""
+    """Create every ledger table that does not exist yet, once per engine and table set.
+
+    A staging, intermediate or build table (``stg_``, ``int_``, ``_build_``: rebuilt by
+    every run) whose columns differ from this version's schema is dropped and
+    recreated. A published table that lacks columns is an error that names them:
+    its rows are history, so migrating it is the operator's decision.
+    """
+    key = (engine.url.render_as_string(hide_password=True), frozenset(metadata.tables))
+    if key in _checked:
+        return
+    inspector = sa.inspect(engine)
+    existing = set(inspector.get_table_names())
+    for name, table in metadata.tables.items():
+        if name not in existing:
+            continue
+        have = {c["name"] for c in inspector.get_columns(name)}
+        missing = [c.name for c in table.columns if c.name not in have]
+        if not missing:
+            continue
+        if name.startswith(_REBUILDABLE):
+            table.drop(engine)
+        else:
+            raise LedgerSchemaError(
+                f"ledger table {name} lacks column(s) {', '.join(missing)} of this version "
+                f"of tokenreview ({redact_url(str(engine.url))}): add them (ALTER TABLE) or "
+                "re-create the table and re-run its cycles"
+            )
     metadata.create_all(engine, checkfirst=True)
+    _checked.add(key)
 
 
 def redact_url(url: str) -> str:

@@ -15,6 +15,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -121,6 +122,7 @@ def _address_forms(source_ip: str) -> list[IPAddress]:
     return forms
 
 
+@lru_cache(maxsize=65_536)  # traffic comes from few addresses: parse each once
 def source_ip_known(known: KnownSources, source_ip: str | None) -> bool | None:
     """Whether ``source_ip`` lies in a configured network.
 

@@ -141,7 +141,11 @@ def fetch_pricing_snapshot(
         raw = fetch_pricing_bytes(cfg.url, base_dir=Path(config.base_dir))
         snapshot = parse_pricing(raw, fmt=cfg.format, configured_url=cfg.url, accessed_at=now)
     except (PricingFetchError, ValueError, OSError) as exc:
-        error = f"pricing fetch from {safe_url(cfg.url)} failed: {exc}"
+        error = (
+            str(exc)
+            if safe_url(cfg.url) in str(exc)
+            else (f"pricing fetch from {safe_url(cfg.url)} failed: {exc}")
+        )
         log.warning("%s; keeping the last snapshot", error)
         outcome = PricingFetch(False, None, False, None, error)
     else:

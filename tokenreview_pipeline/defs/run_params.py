@@ -45,6 +45,7 @@ def cycle_params(
         "review_date": review_date,
         "review_date_end": datetime.combine(review_date + timedelta(days=1), time(0), tzinfo=UTC),
         "fingerprint_window_us": t.fingerprint_window_s * 1_000_000,
+        "retry_span_us": t.retry_span_s * 1_000_000,
         "client_timeout_ms": t.client_timeout_ms,
         "min_sample_size": t.min_sample_size,
         "max_unknown_retry_share": Decimal(str(t.max_unknown_retry_share)),

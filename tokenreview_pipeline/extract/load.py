@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -109,6 +109,9 @@ def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow, known: Kn
     keep_fields = rec.fields is not None and in_window
     for column in _FIELD_COLUMNS:
         row.setdefault(column, fields.get(column) if keep_fields else None)
+    if rec.fields is None and ts is not None:
+        # a defective record keeps its (usable) timestamp for analysts
+        row["timestamp"] = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts)
     if keep_fields:
         row["tags"] = canonical_json(fields["tags"])
         row["api_key_known"] = api_key_known(known, fields["api_key_id"])

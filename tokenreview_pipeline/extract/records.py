@@ -278,6 +278,15 @@ def _sanitize(value: object) -> tuple[object, int]:
     return value, 0
 
 
+def _raw_from_fields(fields: dict[str, object]) -> str:
+    present = {
+        k: (v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v)
+        for k, v in fields.items()
+        if v is not None and v != {}
+    }
+    return _truncate(json.dumps(present, ensure_ascii=False, separators=(",", ":")))
+
+
 def _raw_from_value(value: object) -> tuple[str, int]:
     sanitized, count = _sanitize(value)
     text = json.dumps(sanitized, ensure_ascii=False, separators=(",", ":"))
@@ -589,7 +598,13 @@ def _from_value(
         defect, values = _validate(value, csv)  # type: ignore[arg-type]
         if defect is None:
             fields, redacted = _build_fields(values, value)  # type: ignore[arg-type]
-    raw, raw_count = _raw_from_value(value)
+    if fields is not None:
+        # A valid record is only quarantined later as a duplicate_attempt_id; its
+        # normalized fields are already redacted and content-free, and far cheaper
+        # to serialize than sanitizing the raw object again.
+        raw, raw_count = _raw_from_fields(fields), 0
+    else:
+        raw, raw_count = _raw_from_value(value)
     return ExtractedRecord(
         source_name=source_name,
         source_line=source_line,

@@ -34,7 +34,8 @@ priced_attempt_cost AS (
     FROM {{ ref('request_attempts') }} AS a
     JOIN {{ this }} AS p
         ON p.cycle_id = a.cycle_id AND p.workload_tag = a.workload_tag
-       AND p.request_class = a.request_class
+       AND (p.request_class = a.request_class
+            OR (p.request_class IS NULL AND a.request_class IS NULL))
     WHERE a.cycle_id = :cycle_id AND p.est_cost_usd IS NOT NULL
 )
 SELECT
