@@ -117,11 +117,6 @@ ordered AS (
     WINDOW request_order AS (
         PARTITION BY view_name, logical_request_id ORDER BY ts_us, retry_order, attempt_id
     )
-),
-next_view AS (
-    SELECT read_seq, request_start_us AS next_request_start_us
-    FROM ordered
-    WHERE view_name = 'next'
 )
 SELECT
     :cycle_id AS cycle_id,
@@ -134,8 +129,10 @@ SELECT
     o.request_start_us,
     o.first_read_seq
 FROM ordered AS o
-LEFT JOIN next_view AS n ON n.read_seq = o.read_seq
 WHERE o.view_name = 'own'
   AND o.request_start_us >= :cycle_start_us
   AND o.request_start_us < :cycle_end_us
-  AND (o.ts_us < :cycle_end_us OR n.next_request_start_us < :cycle_end_us)
+  AND (o.ts_us < :cycle_end_us
+       OR o.read_seq IN (SELECT n.read_seq FROM ordered AS n
+                         WHERE n.view_name = 'next'
+                           AND n.request_start_us < :cycle_end_us))
