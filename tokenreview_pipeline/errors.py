@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "describe",
     "load_yaml_file",
+    "load_yaml_list",
 ]
 
 
@@ -125,3 +126,23 @@ def load_yaml_file(path: str | os.PathLike[str]) -> Any:
         return yaml.load(text, Loader=_UniqueKeySafeLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ConfigError(p, "(file)", f"invalid YAML: {_yaml_error_text(exc)}") from None
+
+
+def load_yaml_list(path: str | os.PathLike[str], key: str) -> list[Any]:
+    """A YAML file whose only top-level key ``key`` holds a list (``key: []`` for none)."""
+    doc = load_yaml_file(path)
+    if not isinstance(doc, dict):
+        raise ConfigError(
+            path, "(document)", f"expected a mapping with '{key}', got {describe(doc)}"
+        )
+    for other in doc:
+        if other != key:
+            raise ConfigError(path, str(other), f"unknown top-level key; allowed: {key}")
+    if key not in doc:
+        raise ConfigError(path, key, f"required (use '{key}: []' for none)")
+    raw = doc[key]
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ConfigError(path, key, f"expected a list, got {describe(raw)}")
+    return raw

@@ -71,6 +71,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from tokenreview_pipeline.extract.records import FIELD_NAMES
+
 __all__ = [
     "BAD_RECORD_KINDS",
     "GeneratedSample",
@@ -92,24 +94,7 @@ STATUS_URL = "https://status.cometapi.example/incidents"
 # Output formats (file kinds).
 JSONL, GZ, CSVF, BAD = 0, 1, 2, 3
 
-CSV_COLUMNS = (
-    "attempt_id",
-    "timestamp",
-    "request_id",
-    "client_retry_count",
-    "api_key_id",
-    "source_ip",
-    "model",
-    "endpoint",
-    "status_code",
-    "error_type",
-    "latency_ms",
-    "prompt_tokens",
-    "completion_tokens",
-    "environment",
-    "tags",
-    "prompt_fingerprint",
-)
+CSV_COLUMNS = FIELD_NAMES  # the SPEC 2.1 fields, in the table's order
 
 # Kinds of defective lines written when bad_records=True, in write order. Each is one line
 # (one record read) except "blank_line". The comment is the SPEC 4.1 outcome.

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tokenreview_pipeline.errors import ConfigError, describe, load_yaml_file
+from tokenreview_pipeline.errors import ConfigError, describe, load_yaml_list
 
 __all__ = [
     "AbsoluteWindow",
@@ -183,21 +183,7 @@ def _parse_window(path: str | os.PathLike[str], index: int, raw: object) -> Wind
 
 def load_maintenance_windows(path: str | os.PathLike[str]) -> list[Window]:
     """Read ``maintenance_windows.yaml`` (top-level ``windows``), in file order."""
-    doc = load_yaml_file(path)
-    if not isinstance(doc, dict):
-        raise ConfigError(
-            path, "(document)", f"expected a mapping with 'windows', got {describe(doc)}"
-        )
-    for key in doc:
-        if key != "windows":
-            raise ConfigError(path, str(key), "unknown top-level key; allowed: windows")
-    if "windows" not in doc:
-        raise ConfigError(path, "windows", "required (use 'windows: []' for none)")
-    raw = doc["windows"]
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ConfigError(path, "windows", f"expected a list, got {describe(raw)}")
+    raw = load_yaml_list(path, "windows")
     return [_parse_window(path, i, w) for i, w in enumerate(raw)]
 
 

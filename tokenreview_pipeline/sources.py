@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tokenreview_pipeline.errors import ConfigError, describe, load_yaml_file
+from tokenreview_pipeline.errors import ConfigError, describe, load_yaml_file, load_yaml_list
 
 __all__ = [
     "EvidenceSource",
@@ -204,19 +204,5 @@ def _parse_evidence(path: str | os.PathLike[str], index: int, raw: object) -> Ev
 
 def load_evidence_sources(path: str | os.PathLike[str]) -> list[EvidenceSource]:
     """Read ``evidence_sources.yaml`` (top-level ``sources``), in file order."""
-    doc = load_yaml_file(path)
-    if not isinstance(doc, dict):
-        raise ConfigError(
-            path, "(document)", f"expected a mapping with 'sources', got {describe(doc)}"
-        )
-    for key in doc:
-        if key != "sources":
-            raise ConfigError(path, str(key), "unknown top-level key; allowed: sources")
-    if "sources" not in doc:
-        raise ConfigError(path, "sources", "required (use 'sources: []' for none)")
-    raw = doc["sources"]
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ConfigError(path, "sources", f"expected a list, got {describe(raw)}")
+    raw = load_yaml_list(path, "sources")
     return [_parse_evidence(path, i, item) for i, item in enumerate(raw)]

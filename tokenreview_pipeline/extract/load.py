@@ -20,28 +20,12 @@ from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.cycles import Cycle
-from tokenreview_pipeline.extract.records import ExtractedRecord
+from tokenreview_pipeline.extract.records import FIELD_NAMES, ExtractedRecord
 from tokenreview_pipeline.sources import KnownSources, api_key_known, source_ip_known
 
 BATCH_SIZE = 5000
 
-_FIELD_COLUMNS = (
-    "attempt_id",
-    "timestamp",
-    "request_id",
-    "client_retry_count",
-    "api_key_id",
-    "source_ip",
-    "model",
-    "endpoint",
-    "status_code",
-    "error_type",
-    "latency_ms",
-    "prompt_tokens",
-    "completion_tokens",
-    "environment",
-    "prompt_fingerprint",
-)
+_FIELD_COLUMNS = tuple(name for name in FIELD_NAMES if name != "tags")
 
 
 def to_us(moment: datetime) -> int:
