@@ -30,9 +30,11 @@ def fetch_packets(
     query = sa.select(t).where(t.c.cycle_id == cycle_id)
     if workload is not None:
         query = query.where(t.c.workload_tag == workload)
-    query = query.order_by(t.c.workload_tag, t.c.request_class)
     with engine.connect() as conn:
-        return [dict(row) for row in conn.execute(query).mappings()]
+        packets = [dict(row) for row in conn.execute(query).mappings()]
+    # Ordered here, by code point, so both backends agree whatever the database's
+    # collation (PostgreSQL's locale order differs from SQLite's byte order).
+    return sorted(packets, key=lambda p: (p["workload_tag"], p["request_class"] or ""))
 
 
 def _cell(value: Any) -> str:
