@@ -79,17 +79,6 @@ def _engine(config: TokenreviewConfig):
     return engine
 
 
-def _print_table(rows: list[dict[str, Any]], columns: tuple[str, ...], out) -> None:
-    from tokenreview_pipeline.defs.packets_view import _cell
-
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)), file=out)
-    print("  ".join("-" * w for w in widths), file=out)
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)), file=out)
-
-
 # ----------------------------------------------------------------------- commands
 
 
@@ -200,7 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_packets(args: argparse.Namespace) -> int:
-    from tokenreview_pipeline.defs.packets_view import SUMMARY_COLUMNS, fetch_packets
+    from tokenreview_pipeline.defs.packets_view import fetch_packets, packets_text
 
     config = _load(args)
     cycle = parse_cycle(args.cycle, config.cadence)
@@ -218,7 +207,7 @@ def cmd_packets(args: argparse.Namespace) -> int:
         if not rows:
             print(f"no packets for cycle {cycle.cycle_id} (run `tokenreview run` first)")
         else:
-            _print_table(rows, SUMMARY_COLUMNS, sys.stdout)
+            print(packets_text(rows))
     return 0
 
 
@@ -250,7 +239,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tokenreview_pipeline.defs.packets_view import SUMMARY_COLUMNS, fetch_packets
+    from tokenreview_pipeline.defs.packets_view import fetch_packets, packets_text
     from tokenreview_pipeline.generate import generate_sample
 
     cycle = latest_complete_cycle("weekly", datetime.now(UTC).date())
@@ -265,7 +254,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = run_cycle(config, cycle.cycle_id, database_url=database_url)
     _summary(config, cycle.cycle_id, result, sys.stdout)
     print()
-    _print_table(fetch_packets(_engine(config), cycle.cycle_id), SUMMARY_COLUMNS, sys.stdout)
+    print(packets_text(fetch_packets(_engine(config), cycle.cycle_id)))
     print()
     print(f"Ledger: {db_path} (query it with sqlite3).")
     print(

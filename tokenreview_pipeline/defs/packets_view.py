@@ -1,10 +1,14 @@
-"""Human-readable views of a cycle's packets (Dagster UI markdown, CLI tables)."""
+"""Human-readable views of a cycle's packets (Dagster UI markdown, CLI table).
+
+Tables are rendered by pandas through tabulate (``to_markdown``; ``simple`` for a terminal).
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -40,28 +44,30 @@ def fetch_packets(
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, float):
-        return f"{value:.6f}"
-    if hasattr(value, "quantize"):
+    if isinstance(value, float) or hasattr(value, "quantize"):
         return f"{float(value):.6f}"
     if isinstance(value, str) and value.startswith("["):
-        try:
-            return ", ".join(json.loads(value)) or "-"
-        except (ValueError, TypeError):
-            return value
+        return ", ".join(json.loads(value)) or "-"
     return str(value)
+
+
+def summary_frame(packets: list[dict[str, Any]]) -> pd.DataFrame:
+    """The packets' summary columns, formatted for people (costs to 1e-6)."""
+    return pd.DataFrame(
+        [[_cell(p[c]) for c in SUMMARY_COLUMNS] for p in packets], columns=SUMMARY_COLUMNS
+    )
+
+
+def packets_text(packets: list[dict[str, Any]]) -> str:
+    return summary_frame(packets).to_markdown(index=False, tablefmt="simple", disable_numparse=True)
 
 
 def packets_markdown(engine: Engine, cycle_id: str) -> str:
     packets = fetch_packets(engine, cycle_id)
-    header = "| " + " | ".join(SUMMARY_COLUMNS) + " |"
-    rule = "|" + "---|" * len(SUMMARY_COLUMNS)
-    lines = [header, rule]
-    for p in packets:
-        lines.append(
-            "| " + " | ".join(_cell(p[c]).replace("|", "\\|") for c in SUMMARY_COLUMNS) + " |"
-        )
     passed = sum(1 for p in packets if p["result"] == "pass")
-    lines.append("")
-    lines.append(f"{len(packets)} packet(s): {passed} pass, {len(packets) - passed} fail.")
-    return "\n".join(lines)
+    table = (
+        summary_frame(packets).to_markdown(index=False, disable_numparse=True)
+        if packets
+        else "(no packets)"
+    )
+    return f"{table}\n\n{len(packets)} packet(s): {passed} pass, {len(packets) - passed} fail."
