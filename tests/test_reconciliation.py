@@ -294,6 +294,11 @@ def test_quarantine_reconciliation_and_secrets(tmp_path, db_url):
     assert '"q-nokey"' in quarantined[8]["raw_redacted"]
     assert '"q-mal"' in quarantined[5]["raw_redacted"]
     assert json.loads(quarantined[22]["raw_redacted"])["status_code"] == 500
+    # a readable attempt_id and a usable timestamp stay queryable on defective rows
+    assert quarantined[20]["attempt_id"] == "q-neg"
+    assert quarantined[20]["timestamp"] is not None
+    assert quarantined[18]["attempt_id"] == "q-badts" and quarantined[18]["timestamp"] is None
+    assert quarantined[5]["attempt_id"] is None  # malformed JSON: nothing to read
 
     # ---- secrets redacted in request_attempts; each value replaced counts once
     secret = staged["v-secret"]

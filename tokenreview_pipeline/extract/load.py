@@ -85,7 +85,7 @@ def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow, known: Kn
         "defect": rec.defect,
         "content_sha256": rec.content_sha256,
         "ts_us": ts,
-        "attempt_id": fields.get("attempt_id"),
+        "attempt_id": fields.get("attempt_id") if rec.fields else rec.defective_attempt_id,
         "redacted_values": rec.redacted_values,
         # Only records that may be quarantined in this cycle keep their raw text.
         "raw_redacted": rec.raw_redacted if (ts is None or in_cycle) else None,

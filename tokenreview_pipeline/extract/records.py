@@ -156,6 +156,9 @@ class ExtractedRecord:
     fields: dict[str, object] | None
     redacted_values: int
     raw_redacted: str
+    # A defective record's attempt_id when it is readable (a string), redacted and
+    # cut to 256 characters, so analysts can find the attempt; None otherwise.
+    defective_attempt_id: str | None = None
 
 
 # --------------------------------------------------------------------------- secrets
@@ -615,7 +618,15 @@ def _from_value(
         fields=fields,
         redacted_values=redacted if fields is not None else raw_count,
         raw_redacted=raw,
+        defective_attempt_id=_readable_attempt_id(value) if fields is None else None,
     )
+
+
+def _readable_attempt_id(value: object) -> str | None:
+    attempt_id = value.get("attempt_id") if isinstance(value, dict) else None
+    if not isinstance(attempt_id, str) or not attempt_id:
+        return None
+    return redact_value(attempt_id)[0][:256]
 
 
 def _content_hash(value: object) -> tuple[str | None, str | None]:
