@@ -538,41 +538,58 @@ def oracle(lines, window: StagingWindow, fingerprint_window_us: int):
         seq, obj, ts_us = item
         return ts_us, obj.get("client_retry_count") or 0, obj["attempt_id"]
 
-    requests: dict[tuple, list] = defaultdict(list)
-    chains: dict[tuple, list] = defaultdict(list)
-    for item in in_window:
-        obj = item[1]
-        if obj.get("request_id") is not None:
-            requests[("rid", obj["request_id"])].append(item)
-        elif obj.get("prompt_fingerprint") is not None:
-            chains[
-                (obj["api_key_id"], obj["model"], obj["endpoint"], obj["prompt_fingerprint"])
-            ].append(item)
-        else:
-            requests[("att", obj["attempt_id"])].append(item)
-    for chain in chains.values():
-        chain.sort(key=order)
-        current = None
-        for position, item in enumerate(chain):
-            joins = False
-            if position:
-                prev = chain[position - 1]
-                status = prev[1].get("status_code")
-                joins = (
-                    item[2] - prev[2] <= fingerprint_window_us
-                    and not (status is not None and 200 <= status <= 299)
-                    and item[1].get("client_retry_count") != 0
-                )
-            if not joins:
-                current = ("fp", item[1]["attempt_id"])
-            requests[current].append(item)
+    def group(items) -> list[list]:
+        requests: dict[tuple, list] = defaultdict(list)
+        chains: dict[tuple, list] = defaultdict(list)
+        for item in items:
+            obj = item[1]
+            if obj.get("request_id") is not None:
+                requests[("rid", obj["request_id"])].append(item)
+            elif obj.get("prompt_fingerprint") is not None:
+                chains[
+                    (obj["api_key_id"], obj["model"], obj["endpoint"], obj["prompt_fingerprint"])
+                ].append(item)
+            else:
+                requests[("att", obj["attempt_id"])].append(item)
+        for chain in chains.values():
+            chain.sort(key=order)
+            current = None
+            for position, item in enumerate(chain):
+                joins = False
+                if position:
+                    prev = chain[position - 1]
+                    status = prev[1].get("status_code")
+                    joins = (
+                        item[2] - prev[2] <= fingerprint_window_us
+                        and not (status is not None and 200 <= status <= 299)
+                        and item[1].get("client_retry_count") != 0
+                    )
+                if not joins:
+                    current = ("fp", item[1]["attempt_id"])
+                requests[current].append(item)
+        for members in requests.values():
+            members.sort(key=order)
+        return list(requests.values())
+
+    # What the next cycle's run sees of this window: an attempt after cycle_end is
+    # this cycle's only if that view also starts its request before cycle_end.
+    next_start = {}
+    span_us = window.read_end_us - window.cycle_end_us  # retry_span_s
+    for members in group([i for i in in_window if i[2] >= window.cycle_end_us - span_us]):
+        for seq, _, _ in members:
+            next_start[seq] = members[0][2]
     staged = {}
-    for members in requests.values():
-        members.sort(key=order)
-        if window.cycle_start_us <= members[0][2] < window.cycle_end_us:
-            group = frozenset(seq for seq, _, _ in members)
-            for index, (seq, _, _) in enumerate(members):
-                staged[seq] = (group, index)
+    for members in group(in_window):
+        if not window.cycle_start_us <= members[0][2] < window.cycle_end_us:
+            continue
+        claimed = [
+            (index, seq)
+            for index, (seq, _, ts_us) in enumerate(members)
+            if ts_us < window.cycle_end_us or next_start[seq] < window.cycle_end_us
+        ]
+        group_seqs = frozenset(seq for _, seq in claimed)
+        for index, seq in claimed:
+            staged[seq] = (group_seqs, index)
     return disposition, staged
 
 
