@@ -25,6 +25,9 @@ def build_defs(config: TokenreviewConfig, database_url: str | None = None) -> dg
         assets=[*build_staging_assets(partitions), *build_model_assets(partitions)],
         jobs=[job],
         schedules=[build_cycle_schedule(job)],
+        # Steps are SQL statements the database executes; one process is enough, and
+        # SQLite takes one writer at a time (applies to ad-hoc materializations too).
+        executor=dg.in_process_executor,
         resources={
             "ledger_db": LedgerResource(database_url=database_url or config.database_url),
             "review_config": ReviewConfigResource(

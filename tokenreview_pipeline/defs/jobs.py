@@ -13,7 +13,6 @@ def build_cycle_job() -> dg.UnresolvedAssetJobDefinition:
         CYCLE_JOB,
         selection=dg.AssetSelection.all(),
         description="Extract, group, classify, allocate, price and review one cycle.",
-        executor_def=dg.in_process_executor,
     )
 
 
