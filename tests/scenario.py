@@ -145,7 +145,8 @@ def run(
     config = load_config(config_path, database_url=db_url)
     # An in-memory instance: a run's events, materializations and check results
     # without the cost of a temporary SQLite-backed Dagster home per run.
-    result = run_cycle(config, cycle, review_date, db_url, instance=dg.DagsterInstance.ephemeral())
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_cycle(config, cycle, review_date, db_url, instance=instance)
     if expect_success:
         assert result.success, [e.message for e in result.all_events if e.is_failure]
     return result

@@ -210,8 +210,8 @@ def test_evidence_failures_are_warn_findings_and_the_run_exits_0(
 
     def spy_run_cycle(*args, **kwargs):
         # The real command, on an in-memory instance.
-        kwargs.setdefault("instance", dg.DagsterInstance.ephemeral())
-        results.append(run_cycle(*args, **kwargs))
+        with dg.DagsterInstance.ephemeral() as instance:
+            results.append(run_cycle(*args, instance=instance, **kwargs))
         return results[-1]
 
     monkeypatch.setattr(cli, "run_cycle", spy_run_cycle)
