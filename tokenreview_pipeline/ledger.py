@@ -446,11 +446,21 @@ def build_table(name: str) -> sa.Table:
     )
 
 
+def _sqlite_wal(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 @cache
 def engine_for(url: str) -> Engine:
     """One engine per URL. SQLite waits for locks instead of failing at once."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 60}, poolclass=NullPool)
+        if ":memory:" not in url:
+            # WAL: analysts can read the ledger while a cycle is being written.
+            sa.event.listen(engine, "connect", _sqlite_wal)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
     return engine
