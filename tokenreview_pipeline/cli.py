@@ -88,7 +88,7 @@ def run_cycle(
     review_date: date | None = None,
     database_url: str | None = None,
     instance=None,
-    log_level: str = "WARNING",
+    log_level: str = "CRITICAL",
 ):
     """Materialize the asset graph for one cycle through Dagster; returns the result."""
     import dagster as dg
@@ -152,7 +152,9 @@ def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
     import sqlalchemy as sa
 
     with engine.connect() as conn:
-        counts = conn.execute(sa.select(runs).where(runs.c.cycle_id == cycle_id)).mappings()
+        counts = conn.execute(
+            sa.select(runs).where(runs.c.cycle_id == cycle_id, runs.c.run_id == result.run_id)
+        ).mappings()
         counts = counts.first()
     from tokenreview_pipeline.defs.packets_view import fetch_packets
 
@@ -169,6 +171,10 @@ def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
         )
     passed = sum(1 for p in packets if p["result"] == "pass")
     print(f"  packets: {len(packets)} ({passed} pass, {len(packets) - passed} fail)", file=out)
+    for event in result.get_asset_materialization_events():
+        fetch_error = event.materialization.metadata.get("fetch_error")
+        if fetch_error is not None and fetch_error.value:
+            print(f"  pricing fetch failed, last snapshot kept: {fetch_error.value}", file=out)
     for asset, check, severity in failed_checks(result):
         print(f"  check failed [{severity}]: {asset}.{check}", file=out)
     if not result.success:
@@ -183,7 +189,9 @@ def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args)
-    result = run_cycle(config, args.cycle, args.review_date, args.database_url)
+    result = run_cycle(
+        config, args.cycle, args.review_date, args.database_url, log_level=args.log_level
+    )
     _summary(config, parse_cycle(args.cycle, config.cadence).cycle_id, result, sys.stdout)
     return 0 if result.success else 1
 
@@ -287,6 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="materialize one cycle through Dagster")
     ledger_args(p)
     p.add_argument("--review-date", type=_date, help="review date (default: today, UTC)")
+    p.add_argument(
+        "--log-level",
+        default="CRITICAL",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+        help="Dagster events printed to the console (default: none; the summary names "
+        "failures and the full event log is in the Dagster instance)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("packets", help="print a cycle's review packets")
