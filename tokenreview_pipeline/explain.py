@@ -66,7 +66,7 @@ def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
         return f"No packets for workload {workload!r} in cycle {cycle_id}.{hint}"
     out = [
         f"Workload {workload} — cycle {cycle_id} "
-        f"({packets[0]['cycle_start']:%Y-%m-%d} to {packets[0]['cycle_end']:%Y-%m-%d}), "
+        f"[{packets[0]['cycle_start']:%Y-%m-%d}, {packets[0]['cycle_end']:%Y-%m-%d}) UTC, "
         f"reviewed {packets[0]['review_date']}"
     ]
     for p in packets:
