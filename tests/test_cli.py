@@ -109,3 +109,58 @@ def test_generate_and_config_errors_exit_2_with_a_message(tmp_path, capsys):
     assert main(["packets", "--config", str(bad), "--cycle", CYCLE]) == 2
     err = capsys.readouterr().err
     assert str(bad.resolve()) in err and "request_log" in err
+
+
+def test_backfill_runs_each_cycle_once_oldest_first(tmp_path, db_url, capsys, monkeypatch):
+    import dagster as dg
+    from scenario import rows
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    cfg = write_scenario(
+        tmp_path,
+        [
+            attempt("w1", ts(60, day=-7)),  # cycle 2026-11-09
+            attempt("w2", ts(60)),  # cycle 2026-11-16
+        ],
+    )
+    code = main(
+        [
+            "backfill",
+            "--config",
+            str(cfg),
+            "--from",
+            "2026-11-10",
+            "--to",
+            "2026-11-20",
+            "--database-url",
+            db_url,
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "2 of 2 cycle(s) succeeded" in out
+    assert out.index("cycle 2026-11-09:") < out.index("cycle 2026-11-16:")
+    assert [r["attempt_id"] for r in rows(db_url, "request_attempts", cycle="2026-11-09")] == ["w1"]
+    assert [r["attempt_id"] for r in rows(db_url, "request_attempts", cycle="2026-11-16")] == ["w2"]
+    instance = dg.DagsterInstance.get()
+    runs = instance.get_runs()
+    assert sorted(r.tags["dagster/partition"] for r in runs) == ["2026-11-09", "2026-11-16"]
+    assert len({r.tags["tokenreview/backfill"] for r in runs}) == 1
+    instance.dispose()
+    assert (
+        main(
+            [
+                "backfill",
+                "--config",
+                str(cfg),
+                "--from",
+                "2026-11-20",
+                "--to",
+                "2026-11-10",
+                "--database-url",
+                db_url,
+            ]
+        )
+        == 2
+    )

@@ -5,6 +5,7 @@
     tokenreview explain  --config PATH --cycle YYYY-MM-DD --workload W
     tokenreview demo     [--outdir DIR]
     tokenreview generate OUTDIR --seed S --attempts N [--cycle YYYY-MM-DD]
+    tokenreview backfill --config PATH --from YYYY-MM-DD --to YYYY-MM-DD
 
 Every command that reads or writes the ledger takes ``--database-url``, which
 wins over ``TOKENREVIEW_DATABASE_URL``, which wins over the config's
@@ -27,7 +28,13 @@ from typing import Any
 
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.config import TokenreviewConfig, load_config
-from tokenreview_pipeline.cycles import CycleError, latest_complete_cycle, parse_cycle
+from tokenreview_pipeline.cycles import (
+    CycleError,
+    cycle_start_for,
+    latest_complete_cycle,
+    next_cycle_start,
+    parse_cycle,
+)
 from tokenreview_pipeline.errors import ConfigError
 
 JSON_COLUMNS = ("source_urls", "allocation_rule_ids", "failed_requirements")
@@ -89,6 +96,7 @@ def run_cycle(
     database_url: str | None = None,
     instance=None,
     log_level: str = "CRITICAL",
+    tags: dict[str, str] | None = None,
 ):
     """Materialize the asset graph for one cycle through Dagster; returns the result."""
     import dagster as dg
@@ -122,7 +130,7 @@ def run_cycle(
     return job.execute_in_process(
         partition_key=cycle.cycle_id,
         instance=instance,
-        tags={REVIEW_DATE_TAG: review_date.isoformat()},
+        tags={REVIEW_DATE_TAG: review_date.isoformat(), **(tags or {})},
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )
@@ -194,6 +202,44 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     _summary(config, parse_cycle(args.cycle, config.cadence).cycle_id, result, sys.stdout)
     return 0 if result.success else 1
+
+
+def cycles_between(first: date, last: date, cadence: str) -> list[str]:
+    """Every cycle start from the cycle holding ``first`` to the one holding ``last``."""
+    start = cycle_start_for(first, cadence)
+    cycles = []
+    while start <= last:
+        cycles.append(start.isoformat())
+        start = next_cycle_start(start, cadence)
+    return cycles
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Run past cycles one after another, oldest first; one Dagster run per cycle,
+    tagged with a shared backfill id so the UI groups them."""
+    config = _load(args)
+    if args.last < args.first:
+        raise CliError(f"--to {args.last} is before --from {args.first}")
+    cycles = cycles_between(args.first, args.last, config.cadence)
+    backfill_id = datetime.now(UTC).strftime("cli-%Y%m%dT%H%M%SZ")
+    failed = []
+    for cycle_id in cycles:
+        result = run_cycle(
+            config,
+            cycle_id,
+            args.review_date,
+            args.database_url,
+            log_level=args.log_level,
+            tags={"tokenreview/backfill": backfill_id},
+        )
+        _summary(config, cycle_id, result, sys.stdout)
+        if not result.success:
+            failed.append(cycle_id)
+    print(
+        f"backfill {backfill_id}: {len(cycles) - len(failed)} of {len(cycles)} cycle(s) "
+        f"succeeded" + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
+    return 1 if failed else 0
 
 
 def cmd_packets(args: argparse.Namespace) -> int:
@@ -303,6 +349,24 @@ def build_parser() -> argparse.ArgumentParser:
         "failures and the full event log is in the Dagster instance)",
     )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("backfill", help="run every cycle from --from to --to, oldest first")
+    p.add_argument("--config", required=True, help="path to tokenreview.yaml")
+    p.add_argument(
+        "--from", dest="first", required=True, type=_date, help="a day in the first cycle to run"
+    )
+    p.add_argument(
+        "--to", dest="last", required=True, type=_date, help="a day in the last cycle to run"
+    )
+    p.add_argument(
+        "--database-url",
+        help="ledger database URL (wins over TOKENREVIEW_DATABASE_URL and the config)",
+    )
+    p.add_argument("--review-date", type=_date, help="review date (default: today, UTC)")
+    p.add_argument(
+        "--log-level", default="CRITICAL", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+    )
+    p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("packets", help="print a cycle's review packets")
     ledger_args(p)
