@@ -26,6 +26,7 @@ from tokenreview_pipeline.extract.load import to_us
 from tokenreview_pipeline.maintenance import expand_windows
 from tokenreview_pipeline.pricing import (
     PricingFetchError,
+    PricingFormatError,
     fetch_pricing_bytes,
     parse_pricing,
     safe_url,
@@ -140,12 +141,13 @@ def fetch_pricing_snapshot(
     try:
         raw = fetch_pricing_bytes(cfg.url, base_dir=Path(config.base_dir))
         snapshot = parse_pricing(raw, fmt=cfg.format, configured_url=cfg.url, accessed_at=now)
-    except (PricingFetchError, ValueError, OSError) as exc:
-        error = (
-            str(exc)
-            if safe_url(cfg.url) in str(exc)
-            else (f"pricing fetch from {safe_url(cfg.url)} failed: {exc}")
-        )
+    except PricingFormatError as exc:  # fetched, but not a valid price document
+        error = f"pricing document from {safe_url(cfg.url)} is invalid: {exc}"
+    except PricingFetchError as exc:  # its message names the URL (without credentials)
+        error = str(exc)
+    else:
+        error = None
+    if error is not None:
         log.warning("%s; keeping the last snapshot", error)
         outcome = PricingFetch(False, None, False, None, error)
     else:
