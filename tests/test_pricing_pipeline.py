@@ -324,3 +324,19 @@ def test_stale_snapshot_fails_the_freshness_check_at_warn(tmp_path, db_url):
     assert meta(fresh, "last_fetch_error") == ""
     (packet,) = rows(db_url, "review_packets")
     assert packet["pricing_source_checked"] is False
+
+
+def test_invalid_price_document_is_a_logged_failed_fetch(tmp_path, db_url):
+    cfg = write_scenario(
+        tmp_path,
+        [attempt("x1", ts(5))],
+        pricing={"models": [{"model": "gpt-4o-mini", "input_per_1m": -1, "output_per_1m": 1}]},
+    )
+    result = run(cfg, db_url)
+    assert result.success
+    (fetch,) = rows(db_url, "pricing_fetches", cycle=None)
+    assert not fetch["succeeded"] and fetch["snapshot_id"] is None
+    assert "is invalid" in fetch["error"] and "input_per_1m" in fetch["error"]
+    assert rows(db_url, "pricing_snapshots", cycle=None) == []
+    (packet,) = rows(db_url, "review_packets")
+    assert "pricing_source_checked" in packet["failed_requirements"]
