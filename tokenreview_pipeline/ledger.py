@@ -73,15 +73,24 @@ def _cycle() -> sa.Column:
 
 # ---------------------------------------------------------------- staging (Python)
 
+
+def _extract_run_columns() -> list[sa.Column]:
+    """The run's identity and what the extractor read (shared by the staging row and
+    the published extraction_runs row)."""
+    return [
+        sa.Column("run_id", sa.String(64), nullable=False),
+        sa.Column("extracted_at", UtcDateTime, nullable=False),
+        sa.Column("source_kind", sa.String(16), nullable=False),
+        sa.Column("source_location", sa.Text, nullable=False),
+        sa.Column("records_read", sa.BigInteger, nullable=False),
+    ]
+
+
 stg_extract_runs = sa.Table(
     "stg_extract_runs",
     metadata,
     _cycle(),
-    sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Column("extracted_at", UtcDateTime, nullable=False),
-    sa.Column("source_kind", sa.String(16), nullable=False),
-    sa.Column("source_location", sa.Text, nullable=False),
-    sa.Column("records_read", sa.BigInteger, nullable=False),
+    *_extract_run_columns(),
     comment="One row per extraction run: what the Python extractor counted as read.",
 )
 
@@ -311,11 +320,7 @@ extraction_runs = sa.Table(
     "extraction_runs",
     metadata,
     _cycle(),
-    sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Column("extracted_at", UtcDateTime, nullable=False),
-    sa.Column("source_kind", sa.String(16), nullable=False),
-    sa.Column("source_location", sa.Text, nullable=False),
-    sa.Column("records_read", sa.BigInteger, nullable=False),
+    *_extract_run_columns(),
     sa.Column("attempts_staged", sa.BigInteger, nullable=False),
     sa.Column("records_quarantined", sa.BigInteger, nullable=False),
     sa.Column("exact_duplicates", sa.BigInteger, nullable=False),
