@@ -46,7 +46,7 @@ JOIN {{ ref('int_retry_causes') }} AS r
     ON r.cycle_id = g.cycle_id AND r.read_seq = g.read_seq
 JOIN {{ ref('stg_source_records') }} AS f
     ON f.cycle_id = g.cycle_id AND f.read_seq = g.first_read_seq
-LEFT JOIN {{ ref('stg_allocation_decisions') }} AS d
+LEFT JOIN {{ ref('int_allocation_decisions') }} AS d
     ON d.cycle_id = g.cycle_id AND d.allocation_key = f.allocation_key
 JOIN {{ ref('int_cycle_pricing') }} AS p
     ON p.cycle_id = g.cycle_id

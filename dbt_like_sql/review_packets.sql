@@ -1,10 +1,11 @@
 -- One review packet per (cycle, workload_tag, request_class) with at least one
 -- attempt in the cycle (SPEC 5): counts, retry causes, tokens, estimated cost,
 -- unit cost, the pricing snapshot used, the evidence source URLs, and the ten
--- evidence requirements in the SPEC's order. A packet passes when all hold;
+-- evidence requirements in the SPEC's order (declared in contract.REQUIREMENTS). A packet passes when all hold;
 -- notes carry one line per failed requirement saying what is missing and who
 -- must supply it (the packet's owner, or the pipeline operator when the owner
 -- is unknown or the fix is in the pipeline's configuration).
+-- metadata: packet_table
 WITH attempts AS (
     SELECT
         a.*,
@@ -56,16 +57,10 @@ packets AS (
         COUNT(*) AS attempts,
         SUM(CASE WHEN is_retry THEN 0 ELSE 1 END) AS first_attempts,
         SUM(CASE WHEN is_retry THEN 1 ELSE 0 END) AS retry_attempts,
-        SUM(CASE WHEN retry_cause = 'client_handling' THEN 1 ELSE 0 END)
-            AS retries_client_handling,
-        SUM(CASE WHEN retry_cause = 'platform_response' THEN 1 ELSE 0 END)
-            AS retries_platform_response,
-        SUM(CASE WHEN retry_cause = 'timeout' THEN 1 ELSE 0 END) AS retries_timeout,
-        SUM(CASE WHEN retry_cause = 'scheduled_maintenance' THEN 1 ELSE 0 END)
-            AS retries_scheduled_maintenance,
-        SUM(CASE WHEN retry_cause = 'unfamiliar_request_source' THEN 1 ELSE 0 END)
-            AS retries_unfamiliar_request_source,
-        SUM(CASE WHEN retry_cause = 'unknown' THEN 1 ELSE 0 END) AS retries_unknown,
+{% for cause in packet_causes %}
+        SUM(CASE WHEN retry_cause = {{ cause.name | sql_string }} THEN 1 ELSE 0 END)
+            AS {{ cause.packet_column }},
+{% endfor %}
         SUM(CASE WHEN is_orphan_retry THEN 1 ELSE 0 END) AS orphan_retries,
         SUM(prompt_tokens) AS prompt_tokens,
         SUM(completion_tokens) AS completion_tokens,
@@ -109,7 +104,8 @@ costed AS (
              ELSE 'the pipeline operator (owner unknown)' END AS supplier
     FROM measured AS m
 ),
-requirements AS (
+-- Every measure a requirement's condition or note reads (contract.REQUIREMENTS).
+measures AS (
     SELECT
         c.*,
         pr.pricing_snapshot_id,
@@ -118,105 +114,33 @@ requirements AS (
         pr.pricing_age_days,
         ev.urls_json AS evidence_urls_json,
         ev.sources AS evidence_sources,
-        COALESCE(ev.stale_sources, 0) AS stale_evidence_sources,
-        CASE WHEN c.first_attempts >= :min_sample_size THEN 1 ELSE 0 END
-            AS ok_request_sample_present,
-        CASE WHEN c.owner_tag IS NOT NULL THEN 1 ELSE 0 END AS ok_owner_identified,
-        CASE WHEN c.workload_tag <> 'unallocated' THEN 1 ELSE 0 END AS ok_workload_tagged,
-        CASE WHEN c.request_class IS NOT NULL AND c.request_class <> '' THEN 1 ELSE 0 END
-            AS ok_request_class_recorded,
-        CASE WHEN c.orphan_retries = 0 THEN 1 ELSE 0 END AS ok_retry_count_recorded,
-        CASE WHEN c.retry_attempts = 0
-                  OR c.retries_unknown * 1.0 / c.retry_attempts <= :max_unknown_retry_share
-             THEN 1 ELSE 0 END AS ok_retry_cause_known,
-        CASE WHEN pr.pricing_snapshot_id IS NOT NULL
-                  AND pr.pricing_age_days <= :pricing_max_age_days
-                  AND c.unpriced_attempts = 0
-             THEN 1 ELSE 0 END AS ok_pricing_source_checked,
-        CASE WHEN c.unmatched_requests = 0 THEN 1 ELSE 0 END AS ok_allocation_rule_checked,
-        CASE WHEN pr.pricing_source_url IS NOT NULL AND pr.pricing_source_url <> ''
-                  AND COALESCE(ev.stale_sources, 0) = 0
-             THEN 1 ELSE 0 END AS ok_source_urls_recorded,
-        CASE WHEN c.unit_cost IS NOT NULL THEN 1 ELSE 0 END AS ok_unit_metric_defined
+        COALESCE(ev.stale_sources, 0) AS stale_evidence_sources
     FROM costed AS c
     CROSS JOIN pricing AS pr
     CROSS JOIN evidence AS ev
 ),
+-- ok_<requirement>: 1 when the requirement holds.
+requirements AS (
+    SELECT
+        m.*,
+{% for r in requirements %}
+        CASE WHEN {{ r.holds }} THEN 1 ELSE 0 END AS ok_{{ r.name }}{{ "," if not loop.last }}
+{% endfor %}
+    FROM measures AS m
+),
+-- The failed requirements (a JSON list body) and their note lines, in SPEC order.
 failures AS (
     SELECT
         r.*,
-        CASE WHEN r.ok_request_sample_present = 0 THEN ',"request_sample_present"' ELSE '' END
-        || CASE WHEN r.ok_owner_identified = 0 THEN ',"owner_identified"' ELSE '' END
-        || CASE WHEN r.ok_workload_tagged = 0 THEN ',"workload_tagged"' ELSE '' END
-        || CASE WHEN r.ok_request_class_recorded = 0 THEN ',"request_class_recorded"' ELSE '' END
-        || CASE WHEN r.ok_retry_count_recorded = 0 THEN ',"retry_count_recorded"' ELSE '' END
-        || CASE WHEN r.ok_retry_cause_known = 0 THEN ',"retry_cause_known"' ELSE '' END
-        || CASE WHEN r.ok_pricing_source_checked = 0 THEN ',"pricing_source_checked"' ELSE '' END
-        || CASE WHEN r.ok_allocation_rule_checked = 0 THEN ',"allocation_rule_checked"' ELSE '' END
-        || CASE WHEN r.ok_source_urls_recorded = 0 THEN ',"source_urls_recorded"' ELSE '' END
-        || CASE WHEN r.ok_unit_metric_defined = 0 THEN ',"unit_metric_defined"' ELSE '' END
+{% for r in requirements %}
+        {{ "|| " if not loop.first }}CASE WHEN ok_{{ r.name }} = 0
+            THEN {{ (',"' ~ r.name ~ '"') | sql_string }} ELSE '' END
+{% endfor %}
             AS failed_list,
-        CASE WHEN r.ok_request_sample_present = 0 THEN
-            'request_sample_present: ' || CAST(r.first_attempts AS TEXT)
-            || ' first attempt(s) recorded, at least ' || CAST(:min_sample_size AS TEXT)
-            || ' required; ' || r.supplier
-            || ' must supply request logs that include the first attempts.' || {{ newline() }} ELSE '' END
-        || CASE WHEN r.ok_owner_identified = 0 THEN
-            'owner_identified: '
-            || CASE WHEN r.owner_count = 0 THEN 'no owner_tag is assigned'
-                    WHEN r.owner_count > 1 THEN CAST(r.owner_count AS TEXT)
-                         || ' different owner_tags share this workload'
-                    ELSE 'some requests have no owner_tag' END
-            || '; the pipeline operator must fix allocation_rules so exactly one owner'
-            || ' is assigned.' || {{ newline() }} ELSE '' END
-        || CASE WHEN r.ok_workload_tagged = 0 THEN
-            'workload_tagged: ' || CAST(r.logical_requests AS TEXT)
-            || ' logical request(s) are unallocated; the pipeline operator must add an'
-            || ' allocation rule that assigns their workload_tag.' || {{ newline() }} ELSE '' END
-        || CASE WHEN r.ok_request_class_recorded = 0 THEN
-            'request_class_recorded: no request class; ' || r.supplier
-            || ' must send tags.request_class or have an allocation rule assign one.'
-            || {{ newline() }} ELSE '' END
-        || CASE WHEN r.ok_retry_count_recorded = 0 THEN
-            'retry_count_recorded: ' || CAST(r.orphan_retries AS TEXT)
-            || ' orphan retr(ies) whose first attempt is missing from the log; '
-            || r.supplier || ' must supply the missing first attempts.' || {{ newline() }} ELSE '' END
-        || CASE WHEN r.ok_retry_cause_known = 0 THEN
-            'retry_cause_known: ' || CAST(r.retries_unknown AS TEXT) || ' of '
-            || CAST(r.retry_attempts AS TEXT) || ' retries have an unknown cause (allowed share '
-            || CAST(:max_unknown_retry_share AS TEXT) || '); ' || r.supplier
-            || ' must supply status codes, error types or first attempts for them.'
-            || {{ newline() }} ELSE '' END
-        || CASE WHEN r.ok_pricing_source_checked = 0 THEN
-            'pricing_source_checked: '
-            || CASE WHEN r.pricing_snapshot_id IS NULL
-                    THEN 'no pricing snapshot was taken on or before the review date'
-                    WHEN r.pricing_age_days > :pricing_max_age_days
-                    THEN 'the pricing snapshot is ' || CAST(r.pricing_age_days AS TEXT)
-                         || ' days old (max ' || CAST(:pricing_max_age_days AS TEXT) || ')'
-                    ELSE CAST(r.unpriced_attempts AS TEXT)
-                         || ' attempt(s) use a model the snapshot does not price' END
-            || '; the pipeline operator must refresh pricing.url so it prices every model.'
-            || {{ newline() }} ELSE '' END
-        || CASE WHEN r.ok_allocation_rule_checked = 0 THEN
-            'allocation_rule_checked: ' || CAST(r.unmatched_requests AS TEXT)
-            || ' logical request(s) matched no allocation rule; the pipeline operator must'
-            || ' add a rule for them.' || {{ newline() }} ELSE '' END
-        || CASE WHEN r.ok_source_urls_recorded = 0 THEN
-            'source_urls_recorded: '
-            || CASE WHEN r.pricing_source_url IS NULL OR r.pricing_source_url = ''
-                    THEN 'the pricing source URL is unknown'
-                    ELSE CAST(r.stale_evidence_sources AS TEXT)
-                         || ' evidence source(s) were accessed more than '
-                         || CAST(:max_source_age_days AS TEXT) || ' days before review' END
-            || '; the pipeline operator must re-check the sources and update'
-            || ' evidence_sources.yaml / pricing.url.' || {{ newline() }} ELSE '' END
-        || CASE WHEN r.ok_unit_metric_defined = 0 THEN
-            'unit_metric_defined: ' || :unit_metric || ' is undefined ('
-            || CASE WHEN r.est_cost_usd IS NULL THEN 'the estimated cost is unknown'
-                    ELSE 'its denominator is zero' END
-            || '); ' || r.supplier || ' must supply priced, successful traffic.'
-            || {{ newline() }} ELSE '' END
+{% for r in requirements %}
+        {{ "|| " if not loop.first }}CASE WHEN ok_{{ r.name }} = 0
+            THEN {{ r | note_sql }} || {{ newline() }} ELSE '' END
+{% endfor %}
             AS notes_list
     FROM requirements AS r
 )
@@ -233,12 +157,9 @@ SELECT
     f.attempts,
     f.first_attempts,
     f.retry_attempts,
-    f.retries_client_handling,
-    f.retries_platform_response,
-    f.retries_timeout,
-    f.retries_scheduled_maintenance,
-    f.retries_unfamiliar_request_source,
-    f.retries_unknown,
+{% for cause in packet_causes %}
+    f.{{ cause.packet_column }},
+{% endfor %}
     f.orphan_retries,
     f.retry_attempts * 1.0 / f.attempts AS retry_share,
     f.prompt_tokens,
@@ -259,13 +180,9 @@ SELECT
              || substr(f.evidence_urls_json, 2)
     END AS source_urls,
     ri.allocation_rule_ids,
-    CASE WHEN f.ok_request_sample_present = 1 THEN TRUE ELSE FALSE END
-        AS first_attempt_recorded,
-    CASE WHEN f.ok_retry_count_recorded = 1 THEN TRUE ELSE FALSE END AS retry_count_recorded,
-    CASE WHEN f.ok_pricing_source_checked = 1 THEN TRUE ELSE FALSE END
-        AS pricing_source_checked,
-    CASE WHEN f.ok_allocation_rule_checked = 1 THEN TRUE ELSE FALSE END
-        AS allocation_rule_checked,
+{% for r in requirements if r.packet_column %}
+    CASE WHEN f.ok_{{ r.name }} = 1 THEN TRUE ELSE FALSE END AS {{ r.packet_column }},
+{% endfor %}
     CASE WHEN f.failed_list = '' THEN 'pass' ELSE 'fail' END AS result,
     '[' || substr(f.failed_list, 2) || ']' AS failed_requirements,
     CASE WHEN f.notes_list = '' THEN ''

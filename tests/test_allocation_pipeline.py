@@ -280,7 +280,7 @@ def test_duplicate_rule_id_fails_the_run_naming_file_and_rule(tmp_path, db_url):
     assert not result.success
 
     failures = [e for e in result.all_events if e.is_step_failure]
-    assert [e.step_key for e in failures] == ["stg_allocation_decisions"]
+    assert [e.step_key for e in failures] == ["int_allocation_decisions"]
     message = error_chain_text(failures[0].event_specific_data.error)
     assert str(tmp_path / "allocation_rules.yaml") in message
     assert "rules[1] (id=dup)" in message

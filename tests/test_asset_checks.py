@@ -44,7 +44,7 @@ BLOCKING = {
 }
 FINDINGS = {
     ("review_packets", "evidence_requirements_met"),
-    ("pricing_snapshots", "newest_snapshot_fresh"),
+    ("int_cycle_pricing", "newest_snapshot_fresh"),
 }
 SECRET = "sk-" + "A1b2C3d4E5" * 3
 

@@ -44,7 +44,7 @@ def test_every_asset_documented_owned_and_typed(tmp_path):
     assert {
         "int_grouped_attempts",
         "int_retry_causes",
-        "stg_allocation_decisions",
+        "int_allocation_decisions",
         "int_cycle_pricing",
         "pricing_snapshot_prices",
     } <= parents

@@ -317,7 +317,7 @@ def test_stale_snapshot_fails_the_freshness_check_at_warn(tmp_path, db_url):
     result = run(cfg, db_url, review_date=REVIEW_DATE + timedelta(days=1))
     assert result.success
     fresh = check_evaluation(result, "newest_snapshot_fresh")
-    assert fresh.asset_key == dg.AssetKey("pricing_snapshots")
+    assert fresh.asset_key == dg.AssetKey("int_cycle_pricing")
     assert not fresh.passed
     assert fresh.severity == dg.AssetCheckSeverity.WARN
     assert (meta(fresh, "age_days"), meta(fresh, "max_age_days")) == (1, 0)

@@ -22,7 +22,6 @@ from tokenreview_pipeline.cycles import parse_cycle
 from tokenreview_pipeline.defs.run_params import cycle_params
 from tokenreview_pipeline.extract.files import iter_folder_records
 from tokenreview_pipeline.extract.load import StagingWindow, stage_records
-from tokenreview_pipeline.sources import KnownSources
 from tokenreview_pipeline.sql_models import discover_models, run_model
 
 CUR, PREV = "2026-11-16", "2026-11-09"
@@ -632,7 +631,6 @@ def test_every_record_lands_in_exactly_one_disposition(prop_config, plan):
                 engine,
                 iter_folder_records(folder),
                 window=window,
-                known=KnownSources(),
                 run_id="prop-run",
                 source_kind="files",
                 source_location=str(folder),

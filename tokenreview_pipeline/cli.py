@@ -164,7 +164,7 @@ def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
             sa.select(runs).where(runs.c.cycle_id == cycle_id, runs.c.run_id == result.run_id)
         ).mappings()
         counts = counts.first()
-    from tokenreview_pipeline.defs.packets_view import fetch_packets
+    from tokenreview_pipeline.packet_tables import fetch_packets
 
     packets = fetch_packets(engine, cycle_id)
     status = "succeeded" if result.success else "FAILED"
@@ -243,7 +243,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_packets(args: argparse.Namespace) -> int:
-    from tokenreview_pipeline.defs.packets_view import fetch_packets, packets_text
+    from tokenreview_pipeline.packet_tables import fetch_packets, packets_text
 
     config = _load(args)
     cycle = parse_cycle(args.cycle, config.cadence)
@@ -293,8 +293,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tokenreview_pipeline.defs.packets_view import fetch_packets, packets_text
     from tokenreview_pipeline.generate import generate_sample
+    from tokenreview_pipeline.packet_tables import fetch_packets, packets_text
 
     cycle = latest_complete_cycle("weekly", datetime.now(UTC).date())
     outdir = Path(args.outdir).resolve()

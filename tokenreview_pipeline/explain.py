@@ -8,16 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.defs.packets_view import fetch_packets
-
-CAUSES = (
-    "client_handling",
-    "platform_response",
-    "timeout",
-    "scheduled_maintenance",
-    "unfamiliar_request_source",
-    "unknown",
-)
+from tokenreview_pipeline.contract import PACKET_CAUSE_ORDER
+from tokenreview_pipeline.packet_tables import fetch_packets
 
 
 def _money(value) -> str:
@@ -82,7 +74,9 @@ def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
             f"({p['orphan_retries']} orphan); retry share "
             f"{float(p['retry_share'] or 0):.1%}"
         )
-        causes = ", ".join(f"{c} {p['retries_' + c]}" for c in CAUSES if p["retries_" + c])
+        causes = ", ".join(
+            f"{c.name} {p[c.packet_column]}" for c in PACKET_CAUSE_ORDER if p[c.packet_column]
+        )
         out.append(f"    retry causes: {causes or 'none'}")
         out.append(
             f"    tokens: {p['prompt_tokens']} prompt, {p['completion_tokens']} "

@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
+from tokenreview_pipeline.contract import PACKET_CAUSE_ORDER, REQUIREMENTS
+
 
 class UtcDateTime(sa.types.TypeDecorator):
     """A timezone-aware UTC timestamp.
@@ -121,8 +123,7 @@ stg_source_records = sa.Table(
     sa.Column("environment", sa.Text),
     sa.Column("tags", JsonText),
     sa.Column("prompt_fingerprint", sa.Text),
-    sa.Column("api_key_known", sa.Boolean),
-    sa.Column("source_ip_known", sa.Boolean),
+    sa.Column("source_ip_key", sa.String(32)),
     sa.Column("allocation_key", sa.String(64)),
     sa.Column("redacted_values", sa.Integer, nullable=False),
     sa.Column("raw_redacted", sa.Text),
@@ -153,8 +154,33 @@ stg_evidence_sources = sa.Table(
     comment="evidence_sources.yaml as read for the cycle's run, in file order.",
 )
 
-stg_allocation_decisions = sa.Table(
-    "stg_allocation_decisions",
+stg_known_source_lists = sa.Table(
+    "stg_known_source_lists",
+    metadata,
+    _cycle(),
+    sa.Column("api_key_ids_configured", sa.Boolean, nullable=False),
+    sa.Column("source_cidrs_configured", sa.Boolean, nullable=False),
+    comment="Which known_sources.yaml lists are configured for the cycle's run (one row).",
+)
+
+stg_known_sources = sa.Table(
+    "stg_known_sources",
+    metadata,
+    _cycle(),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("api_key_id", sa.Text),
+    sa.Column("network", sa.Text),
+    sa.Column("ip_from", sa.String(32)),
+    sa.Column("ip_to", sa.String(32)),
+    sa.Index("ix_stg_known_sources_key", "cycle_id", "api_key_id"),
+    comment=(
+        "known_sources.yaml entries: an API key id (redacted as records are) or a network "
+        "as its first and last address key (see source_ip_key)."
+    ),
+)
+
+int_allocation_decisions = sa.Table(
+    "int_allocation_decisions",
     metadata,
     _cycle(),
     sa.Column("allocation_key", sa.String(64), nullable=False),
@@ -163,7 +189,7 @@ stg_allocation_decisions = sa.Table(
     sa.Column("workload_tag", sa.Text, nullable=False),
     sa.Column("environment", sa.Text),
     sa.Column("request_class", sa.Text),
-    sa.Index("ix_stg_allocation_decisions_key", "cycle_id", "allocation_key"),
+    sa.Index("ix_int_allocation_decisions_key", "cycle_id", "allocation_key"),
     comment="Allocation rules applied to each distinct first-attempt attribute set.",
 )
 
@@ -344,12 +370,7 @@ review_packets = sa.Table(
     sa.Column("attempts", sa.BigInteger, nullable=False),
     sa.Column("first_attempts", sa.BigInteger, nullable=False),
     sa.Column("retry_attempts", sa.BigInteger, nullable=False),
-    sa.Column("retries_client_handling", sa.BigInteger, nullable=False),
-    sa.Column("retries_platform_response", sa.BigInteger, nullable=False),
-    sa.Column("retries_timeout", sa.BigInteger, nullable=False),
-    sa.Column("retries_scheduled_maintenance", sa.BigInteger, nullable=False),
-    sa.Column("retries_unfamiliar_request_source", sa.BigInteger, nullable=False),
-    sa.Column("retries_unknown", sa.BigInteger, nullable=False),
+    *[sa.Column(c.packet_column, sa.BigInteger, nullable=False) for c in PACKET_CAUSE_ORDER],
     sa.Column("orphan_retries", sa.BigInteger, nullable=False),
     sa.Column("retry_share", Share),
     sa.Column("prompt_tokens", sa.BigInteger, nullable=False),
@@ -365,10 +386,11 @@ review_packets = sa.Table(
     sa.Column("pricing_accessed_at", UtcDateTime),
     sa.Column("source_urls", JsonText, nullable=False),
     sa.Column("allocation_rule_ids", JsonText, nullable=False),
-    sa.Column("first_attempt_recorded", sa.Boolean, nullable=False),
-    sa.Column("retry_count_recorded", sa.Boolean, nullable=False),
-    sa.Column("pricing_source_checked", sa.Boolean, nullable=False),
-    sa.Column("allocation_rule_checked", sa.Boolean, nullable=False),
+    *[
+        sa.Column(r.packet_column, sa.Boolean, nullable=False)
+        for r in REQUIREMENTS
+        if r.packet_column
+    ],
     sa.Column("result", sa.String(4), nullable=False),
     sa.Column("failed_requirements", JsonText, nullable=False),
     sa.Column("notes", sa.Text, nullable=False),

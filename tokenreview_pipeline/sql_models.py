@@ -1,33 +1,34 @@
 """A small dbt-like runner for the SQL models in ``dbt_like_sql/``.
 
 Model files
-    Each ``dbt_like_sql/<name>.sql`` is one model: a single ``SELECT`` whose
-    output columns are named after the columns of the table ``<name>``
-    (declared in ``ledger.py``). Leading ``--`` comment lines are the model's
-    description; a line ``-- unique_key: a, b`` names the columns that identify
-    the rows one run replaces (default ``cycle_id``).
+    Each ``dbt_like_sql/<name>.sql`` is one model: a Jinja2 template (see
+    ``sql_templates.py``) of a single ``SELECT`` whose output columns are named after
+    the columns of the table ``<name>`` (declared in ``ledger.py``). Leading ``--``
+    comment lines are the model's description; header lines ``-- unique_key: a, b``
+    (the columns that identify the rows one run replaces, default ``cycle_id``) and
+    ``-- metadata: name`` (extra Dagster metadata, see ``defs/model_metadata.py``) are
+    settings. ``{{ ref('other') }}`` declares a dependency.
 
-Templating (kept deliberately tiny)
-    ``{{ ref('other_model') }}`` declares a dependency and becomes the table
-    name. ``{{ this }}`` is the table being built (used by checks). A handful
-    of cross-database macros hide the few places where SQLite and PostgreSQL
-    spell things differently: ``days_between(later, earlier)``,
-    ``json_string(expr)``, ``json_array_agg(expr, order_expr)``, ``newline()``. Everything
-    else is plain SQL that both backends run unchanged. Run parameters are
-    bind parameters (``:cycle_id``), typed from their Python values.
+Checks
+    ``dbt_like_sql/checks/<asset>/<check>.sql`` returns the failing rows; its header
+    says ``-- severity: error`` (blocking, the default) or ``warn``.
 
 Materialization
     A model is replaced for its ``unique_key`` values in one transaction:
-    ``DELETE`` the cycle's rows, ``INSERT ... SELECT``. Models with checks
-    (``dbt_like_sql/checks/<model>/<check>.sql``, each returning the failing
-    rows) are first built into ``_build_<name>``, checked there, and swapped
-    into ``<name>`` only when no error-severity check failed, so a published
-    table never holds rows that failed a blocking check.
+    ``DELETE`` the cycle's rows, ``INSERT ... SELECT``. Models with checks are first
+    built into ``_build_<name>``, checked there, and swapped into ``<name>`` only when
+    no error-severity check failed, so a published table never holds rows that failed
+    a blocking check.
+
+Where the files are
+    In a source checkout, the top-level ``dbt_like_sql/``; in an installed wheel, the
+    copy shipped as package data (``tokenreview_pipeline/dbt_like_sql``);
+    ``$TOKENREVIEW_SQL_DIR`` overrides both.
 """
 
 from __future__ import annotations
 
-import ast
+import importlib.resources
 import os
 import re
 from collections.abc import Mapping
@@ -42,18 +43,34 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tokenreview_pipeline import ledger
+from tokenreview_pipeline.sql_templates import (
+    CONTRACT_PARAMS,
+    ModelError,
+    referenced_names,
+    render,
+)
+
+__all__ = [
+    "CheckOutcome",
+    "ModelError",
+    "ModelRun",
+    "SqlCheck",
+    "SqlModel",
+    "bind",
+    "discover_models",
+    "render",
+    "run_check",
+    "run_model",
+    "sql_dir",
+    "topological_order",
+]
 
 SQL_DIR_ENV = "TOKENREVIEW_SQL_DIR"
-_DEFAULT_SQL_DIR = Path(__file__).resolve().parent.parent / "dbt_like_sql"
+_SQL_FOLDER = "dbt_like_sql"
+_SETTINGS = ("unique_key", "severity", "metadata", "returns")
 
-_JINJA = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.S)
-_CALL = re.compile(r"^(\w+)\s*\((.*)\)$", re.S)
 _BIND = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _HEADER = re.compile(r"^--\s?(.*)$")
-
-
-class ModelError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,10 @@ class SqlCheck:
     description: str
     sql: str
     path: Path
+    #: ``rows``: the check returns its failing rows (the default); ``status``: it returns
+    #: one row whose ``passed`` column (1/0) is the result and whose other columns are
+    #: the check's metadata, failing or not.
+    returns: str = "rows"
 
 
 @dataclass(frozen=True)
@@ -75,6 +96,7 @@ class SqlModel:
     refs: tuple[str, ...]
     unique_key: tuple[str, ...] = ("cycle_id",)
     checks: tuple[SqlCheck, ...] = ()
+    metadata: tuple[str, ...] = ()
 
     @property
     def table(self) -> sa.Table:
@@ -90,9 +112,12 @@ class CheckOutcome:
     check: SqlCheck
     failing_rows: int
     sample: list[dict[str, Any]] = field(default_factory=list)
+    status: dict[str, Any] | None = None  # the status row of a ``returns: status`` check
 
     @property
     def passed(self) -> bool:
+        if self.status is not None:
+            return bool(self.status.get("passed"))
         return self.failing_rows == 0
 
 
@@ -105,7 +130,15 @@ class ModelRun:
 
 
 def sql_dir() -> Path:
-    return Path(os.environ.get(SQL_DIR_ENV, _DEFAULT_SQL_DIR))
+    """The folder of SQL models: ``$TOKENREVIEW_SQL_DIR``, else the copy installed with
+    the package (a wheel), else the source checkout's top-level ``dbt_like_sql/``."""
+    override = os.environ.get(SQL_DIR_ENV)
+    if override:
+        return Path(override)
+    installed = importlib.resources.files("tokenreview_pipeline").joinpath(_SQL_FOLDER)
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parent.parent / _SQL_FOLDER
 
 
 def _parse_header(text: str) -> tuple[str, dict[str, str]]:
@@ -116,26 +149,42 @@ def _parse_header(text: str) -> tuple[str, dict[str, str]]:
             break
         body = match.group(1).strip()
         key, sep, value = body.partition(":")
-        if sep and key.strip() in {"unique_key", "severity"}:
+        if sep and key.strip() in _SETTINGS:
             settings[key.strip()] = value.strip()
         elif body:
             description.append(body)
     return " ".join(description), settings
 
 
-def _refs(text: str) -> tuple[str, ...]:
-    found = []
-    for expr in _JINJA.findall(text):
-        call = _CALL.match(expr)
-        if call and call.group(1) == "ref":
-            (name,) = _args(call.group(2))
-            found.append(name)
-    return tuple(dict.fromkeys(found))
+def _names(setting: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in setting.split(",") if k.strip())
 
 
-def _args(text: str) -> tuple[Any, ...]:
-    value = ast.literal_eval(f"({text},)") if text.strip() else ()
-    return tuple(value)
+def _read_check(path: Path, asset: str) -> SqlCheck:
+    text = path.read_text(encoding="utf-8")
+    description, settings = _parse_header(text)
+    severity = settings.get("severity", "error")
+    if severity not in ("error", "warn"):
+        raise ModelError(f"{path}: severity must be error or warn")
+    returns = settings.get("returns", "rows")
+    if returns not in ("rows", "status"):
+        raise ModelError(f"{path}: returns must be rows or status")
+    try:
+        referenced_names(text)  # renders once: a template error names the file now
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from None
+    return SqlCheck(path.stem, asset, severity, description, text, path, returns)
+
+
+def discover_checks(folder: Path | None = None) -> dict[str, tuple[SqlCheck, ...]]:
+    """Every check file, by the asset it checks (``checks/<asset>/<check>.sql``)."""
+    folder = folder or sql_dir()
+    checks: dict[str, tuple[SqlCheck, ...]] = {}
+    for asset_dir in sorted(p for p in (folder / "checks").glob("*") if p.is_dir()):
+        checks[asset_dir.name] = tuple(
+            _read_check(path, asset_dir.name) for path in sorted(asset_dir.glob("*.sql"))
+        )
+    return checks
 
 
 @cache
@@ -144,6 +193,7 @@ def discover_models(folder: Path | None = None) -> dict[str, SqlModel]:
     folder = folder or sql_dir()
     if not folder.is_dir():
         raise ModelError(f"SQL model folder not found: {folder}")
+    checks = discover_checks(folder)
     models = {}
     for path in sorted(folder.glob("*.sql")):
         text = path.read_text(encoding="utf-8")
@@ -151,21 +201,19 @@ def discover_models(folder: Path | None = None) -> dict[str, SqlModel]:
         name = path.stem
         if name not in ledger.metadata.tables:
             raise ModelError(f"{path}: no table {name!r} is declared in ledger.py")
-        checks = []
-        for check_path in sorted((folder / "checks" / name).glob("*.sql")):
-            check_text = check_path.read_text(encoding="utf-8")
-            check_description, check_settings = _parse_header(check_text)
-            severity = check_settings.get("severity", "error")
-            if severity not in ("error", "warn"):
-                raise ModelError(f"{check_path}: severity must be error or warn")
-            checks.append(
-                SqlCheck(check_path.stem, name, severity, check_description, check_text, check_path)
-            )
-        unique_key = tuple(
-            k.strip() for k in settings.get("unique_key", "cycle_id").split(",") if k.strip()
-        )
+        try:
+            refs = referenced_names(text)
+        except ModelError as exc:
+            raise ModelError(f"{path}: {exc}") from None
         models[name] = SqlModel(
-            name, path, text, description, _refs(text), unique_key, tuple(checks)
+            name=name,
+            path=path,
+            sql=text,
+            description=description,
+            refs=refs,
+            unique_key=_names(settings.get("unique_key", "cycle_id")),
+            checks=checks.get(name, ()),
+            metadata=_names(settings.get("metadata", "")),
         )
     for model in models.values():
         for ref in model.refs:
@@ -174,51 +222,7 @@ def discover_models(folder: Path | None = None) -> dict[str, SqlModel]:
     return models
 
 
-# ----------------------------------------------------------------------- rendering
-
-
-def _macro(name: str, args: tuple[Any, ...], dialect: str) -> str:
-    pg = dialect == "postgresql"
-    if name == "days_between":
-        later, earlier = args
-        if pg:
-            return f"(({later}) - ({earlier}))"
-        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
-    if name == "newline":
-        return "chr(10)" if pg else "char(10)"
-    if name == "json_string":
-        (expr,) = args
-        return f"to_json(CAST({expr} AS TEXT))::text" if pg else f"json_quote({expr})"
-    if name == "json_array_agg":
-        # Ordered JSON array of the non-null values. SQLite 3.40 has no ORDER BY
-        # inside aggregates: callers feed rows from a subquery already ordered by
-        # ``order_expr``, which SQLite aggregates in input order.
-        expr, order = args
-        if pg:
-            return (
-                f"COALESCE('[' || string_agg(to_json(CAST({expr} AS TEXT))::text, ','"
-                f" ORDER BY {order}) || ']', '[]')"
-            )
-        return f"COALESCE(json_group_array({expr}) FILTER (WHERE {expr} IS NOT NULL), '[]')"
-    raise ModelError(f"unknown macro {name!r}")
-
-
-def render(text: str, dialect: str, this: str | None = None) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        expr = match.group(1)
-        if expr == "this":
-            if this is None:
-                raise ModelError("{{ this }} is only available in checks")
-            return this
-        call = _CALL.match(expr)
-        if not call:
-            raise ModelError(f"cannot render {{{{ {expr} }}}}")
-        name, args = call.group(1), _args(call.group(2))
-        if name == "ref":
-            return args[0]
-        return _macro(name, args, dialect)
-
-    return _JINJA.sub(substitute, text)
+# ----------------------------------------------------------------------- binding
 
 
 def _typed(value: Any) -> sa.types.TypeEngine | None:
@@ -241,6 +245,7 @@ def _typed(value: Any) -> sa.types.TypeEngine | None:
 
 def bind(sql: str, params: Mapping[str, Any]) -> sa.TextClause:
     """A text clause with only the parameters the SQL names, each typed."""
+    params = {**CONTRACT_PARAMS, **params}
     names = dict.fromkeys(_BIND.findall(sql))
     missing = [n for n in names if n not in params]
     if missing:
@@ -299,6 +304,12 @@ def run_check(
     conn: Connection, check: SqlCheck, table: str, params: Mapping[str, Any], sample_size: int = 20
 ) -> CheckOutcome:
     sql = render(check.sql, conn.dialect.name, this=table).strip().rstrip(";")
+    if check.returns == "status":
+        found = conn.execute(bind(sql, params)).mappings().all()
+        if len(found) != 1:
+            raise ModelError(f"{check.path.name}: a status check must return one row")
+        status = {k: _plain(v) for k, v in found[0].items()}
+        return CheckOutcome(check, 0 if status.get("passed") else 1, [], status)
     count = conn.execute(bind(f"SELECT COUNT(*) FROM ({sql}) AS failing", params)).scalar_one()
     sample = []
     if count:

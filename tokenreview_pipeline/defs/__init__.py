@@ -1,7 +1,9 @@
 """The Dagster definitions of tokenreview, split by concern:
 
-- ``staging_assets``: Python extract/load of the request log and rule inputs;
-- ``model_assets``: one asset per SQL model, with its checks;
+- ``extract``: the request log, extracted and loaded in Python;
+- ``rules``: rule inputs staged as tables, and the allocation decisions;
+- ``pricing``: the pricing-source snapshot;
+- ``models``: one asset per SQL model, with its checks (``checks``);
 - ``jobs``: the cycle job and its schedule;
 - ``resources``: the ledger database and the review configuration.
 """
@@ -12,17 +14,24 @@ import dagster as dg
 
 from tokenreview_pipeline.config import TokenreviewConfig
 from tokenreview_pipeline.cycles import partitions_def
+from tokenreview_pipeline.defs.extract import build_extract_assets
 from tokenreview_pipeline.defs.jobs import build_cycle_job, build_cycle_schedule
-from tokenreview_pipeline.defs.model_assets import build_model_assets
+from tokenreview_pipeline.defs.models import build_model_assets
+from tokenreview_pipeline.defs.pricing import build_pricing_assets
 from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
-from tokenreview_pipeline.defs.staging_assets import build_staging_assets
+from tokenreview_pipeline.defs.rules import build_rule_assets
 
 
 def build_defs(config: TokenreviewConfig, database_url: str | None = None) -> dg.Definitions:
     partitions = partitions_def(config.cadence, config.first_cycle)
     job = build_cycle_job()
     return dg.Definitions(
-        assets=[*build_staging_assets(partitions), *build_model_assets(partitions)],
+        assets=[
+            *build_extract_assets(partitions),
+            *build_rule_assets(partitions),
+            *build_pricing_assets(partitions),
+            *build_model_assets(partitions),
+        ],
         jobs=[job],
         schedules=[build_cycle_schedule(job)],
         # Steps are SQL statements the database executes; one process is enough, and

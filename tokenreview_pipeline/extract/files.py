@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from tokenreview_pipeline.contract import Reason
+
 from .records import (
     CONTENT_FIELDS,
     FIELD_NAMES,
@@ -272,7 +274,9 @@ def _iter_csv(f: BinaryIO, path: Path) -> Iterator[ExtractedRecord]:
         except StopIteration:
             return
         except (_RowTooLarge, csv.Error) as exc:
-            defect = "record_too_large" if isinstance(exc, _RowTooLarge) else "malformed_json"
+            defect = (
+                Reason.RECORD_TOO_LARGE if isinstance(exc, _RowTooLarge) else Reason.MALFORMED_JSON
+            )
             yield record_from_csv_defect(
                 defect,
                 raw_text=_WITHHELD if has_content_columns else feed.row_text(),
@@ -287,7 +291,7 @@ def _iter_csv(f: BinaryIO, path: Path) -> Iterator[ExtractedRecord]:
             continue
         if len(text) > MAX_RECORD_BYTES // 4 and len(text.encode("utf-8")) > MAX_RECORD_BYTES:
             yield record_from_csv_defect(
-                "record_too_large",
+                Reason.RECORD_TOO_LARGE,
                 raw_text=_WITHHELD if has_content_columns else text,
                 cells=None,
                 source_name=name,
@@ -296,7 +300,7 @@ def _iter_csv(f: BinaryIO, path: Path) -> Iterator[ExtractedRecord]:
             continue
         if len(row) != len(header):
             yield record_from_csv_defect(
-                "malformed_json",
+                Reason.MALFORMED_JSON,
                 raw_text=(
                     f"[CSV row has {len(row)} cells, header has {len(header)}; "
                     "text withheld: the file has content columns]"
@@ -311,7 +315,7 @@ def _iter_csv(f: BinaryIO, path: Path) -> Iterator[ExtractedRecord]:
         cells = {h: cell for h, cell in zip(header, row, strict=True) if h}
         if feed.bad_encoding:
             yield record_from_csv_defect(
-                "invalid_encoding",
+                Reason.INVALID_ENCODING,
                 raw_text=text,
                 cells=cells,
                 source_name=name,

@@ -10,7 +10,6 @@ bounded by the batch size whatever the size of the source.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,9 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
+from tokenreview_pipeline.contract import FIELD_NAMES
 from tokenreview_pipeline.cycles import Cycle
-from tokenreview_pipeline.extract.records import FIELD_NAMES, ExtractedRecord
-from tokenreview_pipeline.sources import KnownSources, api_key_known, source_ip_known
+from tokenreview_pipeline.extract.records import ExtractedRecord, canonical_json
+from tokenreview_pipeline.ip_keys import ip_key
 
 BATCH_SIZE = 5000
 
@@ -32,10 +32,6 @@ def to_us(moment: datetime) -> int:
     """Microseconds since the Unix epoch (UTC), the integer time the SQL models compare."""
     delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def allocation_key(fields: dict) -> str:
@@ -71,7 +67,7 @@ class StagingWindow:
         return to_us(self.cycle.end)
 
 
-def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow, known: KnownSources) -> dict:
+def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow) -> dict:
     ts = rec.ts_us
     in_window = ts is not None and window.read_start_us <= ts < window.read_end_us
     in_cycle = ts is not None and window.cycle_start_us <= ts < window.cycle_end_us
@@ -98,11 +94,10 @@ def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow, known: Kn
         row["timestamp"] = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts)
     if keep_fields:
         row["tags"] = canonical_json(fields["tags"])
-        row["api_key_known"] = api_key_known(known, fields["api_key_id"])
-        row["source_ip_known"] = source_ip_known(known, fields["source_ip"])
+        row["source_ip_key"] = ip_key(fields["source_ip"])
         row["allocation_key"] = allocation_key(fields)
     else:
-        row.update(tags=None, api_key_known=None, source_ip_known=None, allocation_key=None)
+        row.update(tags=None, source_ip_key=None, allocation_key=None)
     return row
 
 
@@ -128,7 +123,6 @@ def stage_records(
     records: Iterable[ExtractedRecord],
     *,
     window: StagingWindow,
-    known: KnownSources,
     run_id: str,
     source_kind: str,
     source_location: str,
@@ -147,7 +141,7 @@ def stage_records(
     def rows() -> Iterator[dict]:
         for seq, rec in enumerate(records):
             counter["read"] += 1
-            yield staging_row(seq, rec, window, known)
+            yield staging_row(seq, rec, window)
 
     staged = 0
     with engine.begin() as conn:

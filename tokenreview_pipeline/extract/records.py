@@ -58,6 +58,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tokenreview_pipeline import contract
+from tokenreview_pipeline.contract import Reason
+
 __all__ = [
     "CONTENT_FIELDS",
     "FIELD_NAMES",
@@ -81,57 +84,18 @@ MAX_RAW_BYTES = 4096
 # How much of a too-large line is looked at to build its raw_redacted.
 _TOO_LARGE_PREFIX_BYTES = 64 * 1024
 
-CONTENT_FIELDS = frozenset(
-    {
-        "prompt",
-        "messages",
-        "input",
-        "response",
-        "output",
-        "choices",
-        "content",
-        "completion",
-        "authorization",
-        "headers",
-        "api_key",
-    }
-)
-_PROMPT_SOURCES = ("messages", "prompt", "input")
+CONTENT_FIELDS = frozenset(contract.CONTENT_FIELDS)
+_PROMPT_SOURCES = contract.PROMPT_SOURCES
 
 # (name, kind, required) in SPEC 2.1 table order.
-_FIELDS: tuple[tuple[str, str, bool], ...] = (
-    ("attempt_id", "str", True),
-    ("timestamp", "timestamp", True),
-    ("request_id", "str", False),
-    ("client_retry_count", "nonneg_int", False),
-    ("api_key_id", "str", True),
-    ("source_ip", "ip", False),
-    ("model", "str", True),
-    ("endpoint", "str", True),
-    ("status_code", "int", False),
-    ("error_type", "str", False),
-    ("latency_ms", "nonneg_number", False),
-    ("prompt_tokens", "int", False),
-    ("completion_tokens", "int", False),
-    ("environment", "str", False),
-    ("tags", "tags", False),
-    ("prompt_fingerprint", "str", False),
+_FIELDS: tuple[tuple[str, str, bool], ...] = tuple(
+    (f.name, f.kind, f.required) for f in contract.RECORD_FIELDS
 )
-FIELD_NAMES = tuple(name for name, _, _ in _FIELDS)
-REQUIRED_FIELDS = tuple(name for name, _, required in _FIELDS if required)
+FIELD_NAMES = contract.FIELD_NAMES
+REQUIRED_FIELDS = contract.REQUIRED_FIELDS
 _STRINGY_KINDS = frozenset({"str", "timestamp", "ip"})
 # String fields kept in `fields` that are checked for secrets.
-_REDACTED_STRING_FIELDS = (
-    "attempt_id",
-    "request_id",
-    "api_key_id",
-    "source_ip",
-    "model",
-    "endpoint",
-    "error_type",
-    "environment",
-    "prompt_fingerprint",
-)
+_REDACTED_STRING_FIELDS = tuple(f.name for f in contract.RECORD_FIELDS if f.kind in ("str", "ip"))
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -373,14 +337,14 @@ def _parse_timestamp(value: str) -> tuple[str | None, datetime | None, int | Non
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        return "invalid_timestamp", None, None
+        return Reason.INVALID_TIMESTAMP, None, None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        return "timestamp_without_timezone", None, None
+        return Reason.TIMESTAMP_WITHOUT_TIMEZONE, None, None
     try:
         utc = parsed.astimezone(UTC)
         ts_us = (utc - _EPOCH) // _ONE_US
     except (OverflowError, ValueError):
-        return "invalid_timestamp", None, None
+        return Reason.INVALID_TIMESTAMP, None, None
     return None, utc, ts_us
 
 
@@ -481,13 +445,13 @@ def _validate(obj: dict, csv: bool) -> tuple[str | None, dict[str, object] | Non
         present[name] = value
     for name in REQUIRED_FIELDS:
         if name not in present:
-            return f"missing_field:{name}", None
+            return contract.missing_field(name), None
     values: dict[str, object] = {}
     for name, kind, _ in _FIELDS:
         if name in present:
             converted = _CONVERTERS[kind](present[name], csv)
             if converted is _INVALID:
-                return f"invalid_type:{name}", None
+                return contract.invalid_type(name), None
             values[name] = converted
     defect, utc, _ = _parse_timestamp(values["timestamp"])  # type: ignore[arg-type]
     if defect is not None:
@@ -495,7 +459,7 @@ def _validate(obj: dict, csv: bool) -> tuple[str | None, dict[str, object] | Non
     values["timestamp"] = utc
     for name in ("prompt_tokens", "completion_tokens"):
         if values.get(name, 0) < 0:  # type: ignore[operator]
-            return "negative_tokens", None
+            return Reason.NEGATIVE_TOKENS, None
     return None, values
 
 
@@ -519,24 +483,8 @@ def _build_fields(values: dict[str, object], obj: dict) -> tuple[dict[str, objec
         new_value, value_changed = redact_value(value)
         redacted += key_changed + value_changed
         tags[new_key] = new_value
-    fields: dict[str, object] = {
-        "attempt_id": values["attempt_id"],
-        "timestamp": values["timestamp"],
-        "request_id": values.get("request_id"),
-        "client_retry_count": values.get("client_retry_count"),
-        "api_key_id": values["api_key_id"],
-        "source_ip": values.get("source_ip"),
-        "model": values["model"],
-        "endpoint": values["endpoint"],
-        "status_code": values.get("status_code"),
-        "error_type": values.get("error_type"),
-        "latency_ms": values.get("latency_ms"),
-        "prompt_tokens": values.get("prompt_tokens", 0),
-        "completion_tokens": values.get("completion_tokens", 0),
-        "environment": values.get("environment"),
-        "tags": tags,
-        "prompt_fingerprint": values.get("prompt_fingerprint"),
-    }
+    fields = {f.name: values.get(f.name, f.default) for f in contract.RECORD_FIELDS}
+    fields["tags"] = tags
     return fields, redacted
 
 
@@ -571,7 +519,7 @@ def _too_large(
 ) -> ExtractedRecord:
     text = prefix[:_TOO_LARGE_PREFIX_BYTES].decode("utf-8", "replace")
     return _text_record(
-        "record_too_large",
+        Reason.RECORD_TOO_LARGE,
         text,
         source_name=source_name,
         source_line=source_line,
@@ -596,7 +544,7 @@ def _from_value(
     fields = None
     redacted = 0
     if defect is None and not isinstance(value, dict):
-        defect = "not_an_object"
+        defect = Reason.NOT_AN_OBJECT
     if defect is None:
         defect, values = _validate(value, csv)  # type: ignore[arg-type]
         if defect is None:
@@ -634,11 +582,11 @@ def _content_hash(value: object) -> tuple[str | None, str | None]:
     try:
         text = canonical_json(value)
     except ValueError:  # NaN / Infinity (possible for objects not parsed by us)
-        return None, "malformed_json"
+        return None, Reason.MALFORMED_JSON
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates
-        return _sha256_text(text), "invalid_encoding"
+        return _sha256_text(text), Reason.INVALID_ENCODING
     return _sha256_text(text), None
 
 
@@ -663,10 +611,10 @@ def record_from_object(
         )
         sha, defect = _content_hash(obj)
         if too_large:
-            defect = "record_too_large"
+            defect = Reason.RECORD_TOO_LARGE
         return _from_value(obj, csv=False, forced_defect=defect, content_sha256=sha, **where)
     except RecursionError:
-        return _text_record("malformed_json", raw_text, **where)
+        return _text_record(Reason.MALFORMED_JSON, raw_text, **where)
 
 
 def record_from_line(
@@ -695,21 +643,21 @@ def record_from_line(
             return _from_value(
                 salvaged,
                 csv=False,
-                forced_defect="invalid_encoding",
+                forced_defect=Reason.INVALID_ENCODING,
                 content_sha256=None,
                 **where,
             )
         except (ValueError, RecursionError):
-            return _text_record("invalid_encoding", text, **where)
+            return _text_record(Reason.INVALID_ENCODING, text, **where)
     try:
         obj = _loads(text)
     except (ValueError, RecursionError):
-        return _text_record("malformed_json", text, **where)
+        return _text_record(Reason.MALFORMED_JSON, text, **where)
     try:
         sha, defect = _content_hash(obj)
         return _from_value(obj, csv=False, forced_defect=defect, content_sha256=sha, **where)
     except RecursionError:
-        return _text_record("malformed_json", text, **where)
+        return _text_record(Reason.MALFORMED_JSON, text, **where)
 
 
 def record_from_csv_row(
@@ -749,7 +697,7 @@ def record_from_csv_defect(
     columns are removed exactly; otherwise the text is sanitized best-effort.
     """
     where = {"source_name": source_name, "source_line": source_line, "source_page": None}
-    if defect == "record_too_large":
+    if defect == Reason.RECORD_TOO_LARGE:
         return _too_large(raw_text.encode("utf-8", "replace"), **where)
     if cells is None:
         return _text_record(defect, raw_text, **where)

@@ -7,9 +7,11 @@ WITH packet_totals AS (
         COALESCE(SUM(logical_requests), 0) AS logical_requests,
         COALESCE(SUM(first_attempts), 0) AS first_attempts,
         COALESCE(SUM(retry_attempts), 0) AS retry_attempts,
-        COALESCE(SUM(retries_client_handling + retries_platform_response + retries_timeout
-                     + retries_scheduled_maintenance + retries_unfamiliar_request_source
-                     + retries_unknown), 0) AS retries_by_cause,
+        COALESCE(SUM(
+{% for cause in packet_causes %}
+            {{ "+ " if not loop.first }}{{ cause.packet_column }}
+{% endfor %}
+        ), 0) AS retries_by_cause,
         COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,
         COALESCE(SUM(completion_tokens), 0) AS completion_tokens,
         COALESCE(SUM(est_cost_usd), 0) AS known_cost,

@@ -1,0 +1,354 @@
+"""The data contract's vocabularies, declared once.
+
+Every name that ``shared/SPEC.md`` fixes and that more than one place needs -- the
+request-log fields and their types, the content fields, the quarantine reasons, the
+retry causes, the evidence requirements with their notes, the unallocated workload --
+is declared in this module and nowhere else. Python code imports these declarations;
+SQL models and checks receive them in their Jinja context (``sql_models.render``) and
+loop over them, so a cause, requirement or content field is written as a literal here
+only.
+
+The *rules* stay where they belong: retry-cause conditions in
+``dbt_like_sql/int_retry_causes.sql`` (each cause here names the flag column that
+model computes), validation in ``extract/records.py``. An evidence requirement's
+condition is part of its declaration: it is the SPEC's "holds when" column, written as
+a SQL expression over the measures ``review_packets.sql`` computes for each packet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+# ------------------------------------------------------------ SPEC 2.1 records
+
+
+@dataclass(frozen=True)
+class RecordField:
+    """One field of a request-log record (SPEC 2.1), in the table's order.
+
+    ``kind`` is how values are validated and stored: ``str``, ``timestamp`` (ISO 8601
+    with an offset), ``ip`` (IPv4/IPv6), ``int`` (any integer), ``nonneg_int``,
+    ``nonneg_number`` or ``tags`` (an object of string to string).
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    #: the value an absent field takes in a staged attempt (SPEC: "absent = 0")
+    default: object = None
+
+
+RECORD_FIELDS: tuple[RecordField, ...] = (
+    RecordField("attempt_id", "str", required=True),
+    RecordField("timestamp", "timestamp", required=True),
+    RecordField("request_id", "str"),
+    RecordField("client_retry_count", "nonneg_int"),
+    RecordField("api_key_id", "str", required=True),
+    RecordField("source_ip", "ip"),
+    RecordField("model", "str", required=True),
+    RecordField("endpoint", "str", required=True),
+    RecordField("status_code", "int"),
+    RecordField("error_type", "str"),
+    RecordField("latency_ms", "nonneg_number"),
+    RecordField("prompt_tokens", "int", default=0),
+    RecordField("completion_tokens", "int", default=0),
+    RecordField("environment", "str"),
+    RecordField("tags", "tags", default={}),
+    RecordField("prompt_fingerprint", "str"),
+)
+FIELDS_BY_NAME = {f.name: f for f in RECORD_FIELDS}
+FIELD_NAMES = tuple(f.name for f in RECORD_FIELDS)
+REQUIRED_FIELDS = tuple(f.name for f in RECORD_FIELDS if f.required)
+TOKEN_FIELDS = ("prompt_tokens", "completion_tokens")
+
+#: Content-bearing fields, dropped at extraction and never stored (SPEC 2.1).
+CONTENT_FIELDS: tuple[str, ...] = (
+    "prompt",
+    "messages",
+    "input",
+    "response",
+    "output",
+    "choices",
+    "content",
+    "completion",
+    "authorization",
+    "headers",
+    "api_key",
+)
+#: Fields whose canonical JSON is the prompt fingerprint when none is given, first present wins.
+PROMPT_SOURCES: tuple[str, ...] = ("messages", "prompt", "input")
+
+#: SQL LIKE patterns of a value that starts like a secret (SPEC 2.5): the blocking
+#: checks' safety net behind the redaction in ``extract/records.py``.
+SECRET_LIKE_PATTERNS: tuple[str, ...] = ("sk-%", "Bearer %", "eyJ%.%.%")
+
+
+# -------------------------------------------------------------- SPEC 4.1 reasons
+
+
+class Reason(StrEnum):
+    """Quarantine reasons (SPEC 4.1), in the order they are checked."""
+
+    RECORD_TOO_LARGE = "record_too_large"
+    INVALID_ENCODING = "invalid_encoding"
+    MALFORMED_JSON = "malformed_json"
+    NOT_AN_OBJECT = "not_an_object"
+    MISSING_FIELD = "missing_field"  # written missing_field:<name>
+    INVALID_TYPE = "invalid_type"  # written invalid_type:<name>
+    INVALID_TIMESTAMP = "invalid_timestamp"
+    TIMESTAMP_WITHOUT_TIMEZONE = "timestamp_without_timezone"
+    NEGATIVE_TOKENS = "negative_tokens"
+    DUPLICATE_ATTEMPT_ID = "duplicate_attempt_id"
+
+
+def missing_field(name: str) -> str:
+    return f"{Reason.MISSING_FIELD}:{name}"
+
+
+def invalid_type(name: str) -> str:
+    return f"{Reason.INVALID_TYPE}:{name}"
+
+
+# ------------------------------------------------------------ SPEC 2.2 allocation
+
+#: The workload of a logical request that no allocation rule matches.
+UNALLOCATED = "unallocated"
+
+
+# --------------------------------------------------------- SPEC 4.3 retry causes
+
+
+@dataclass(frozen=True)
+class RetryCause:
+    """A retry cause. ``flag`` is the 0/1 column of ``int_retry_causes.sql`` whose
+    condition selects it (None for the fallback); causes are tried in declaration order."""
+
+    name: str
+    flag: str | None
+    meaning: str
+
+    @property
+    def packet_column(self) -> str:
+        return f"retries_{self.name}"
+
+
+RETRY_CAUSES: tuple[RetryCause, ...] = (
+    RetryCause(
+        "unfamiliar_request_source",
+        "source_unfamiliar",
+        "the retry came from another API key than the first attempt, or from a key or "
+        "network that known_sources does not list",
+    ),
+    RetryCause(
+        "scheduled_maintenance",
+        "prev_in_maintenance",
+        "the attempt before it started inside a maintenance window",
+    ),
+    RetryCause(
+        "timeout",
+        "prev_timed_out",
+        "the attempt before it timed out (408/504/524, a timeout error, or no response "
+        "after client_timeout_ms)",
+    ),
+    RetryCause(
+        "platform_response",
+        "prev_platform_error",
+        "the platform refused or failed the attempt before it (409, 429, 5xx, rate "
+        "limits, overload)",
+    ),
+    RetryCause(
+        "client_handling",
+        "prev_client_error",
+        "the client retried after a success or a request error it caused (2xx, other "
+        "4xx, insufficient quota)",
+    ),
+    RetryCause("unknown", None, "nothing in the log explains the retry"),
+)
+CAUSES_BY_NAME = {c.name: c for c in RETRY_CAUSES}
+UNKNOWN_CAUSE = RETRY_CAUSES[-1]
+#: The packet's retries_<cause> columns, in the order of SPEC 5's packet table.
+PACKET_CAUSE_ORDER: tuple[RetryCause, ...] = tuple(
+    CAUSES_BY_NAME[n]
+    for n in (
+        "client_handling",
+        "platform_response",
+        "timeout",
+        "scheduled_maintenance",
+        "unfamiliar_request_source",
+        "unknown",
+    )
+)
+
+
+# ------------------------------------------------ SPEC 5 evidence requirements
+
+OWNER = "owner"  # the packet's owner (or the operator when the owner is unknown)
+OPERATOR = "operator"  # the pipeline operator: configuration is at fault
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """An evidence requirement (SPEC 5), in the SPEC's order.
+
+    ``holds`` is the SQL condition over a packet's measures (columns of the
+    ``requirements`` step of ``review_packets.sql``; ``:name`` are run parameters).
+    ``note`` says what is missing and who must supply it: ``{column}`` and ``{:param}``
+    are replaced by values, ``{case}`` by the first of ``cases`` whose SQL condition
+    holds (``None``: otherwise). ``{supplier}`` is the packet's owner, or the pipeline
+    operator when the owner is unknown. ``supplier`` says who is asked (``owner`` or
+    ``operator``). ``pauses`` marks the review practice's stop rules for a budget change.
+    ``packet_column`` is the boolean column of ``review_packets`` that carries it, if any.
+    """
+
+    name: str
+    holds: str
+    note: str
+    supplier: str
+    cases: tuple[tuple[str | None, str], ...] = ()
+    pauses: bool = False
+    packet_column: str | None = None
+
+
+REQUIREMENTS: tuple[Requirement, ...] = (
+    Requirement(
+        "request_sample_present",
+        holds="first_attempts >= :min_sample_size",
+        note="{first_attempts} first attempt(s) recorded, at least {:min_sample_size} "
+        "required; {supplier} must supply request logs that include the first attempts.",
+        supplier=OWNER,
+        pauses=True,
+        packet_column="first_attempt_recorded",
+    ),
+    Requirement(
+        "owner_identified",
+        holds="owner_tag IS NOT NULL",
+        note="{case}; the pipeline operator must fix allocation_rules so exactly one owner "
+        "is assigned.",
+        cases=(
+            ("owner_count = 0", "no owner_tag is assigned"),
+            ("owner_count > 1", "{owner_count} different owner_tags share this workload"),
+            (None, "some requests have no owner_tag"),
+        ),
+        supplier=OPERATOR,
+        pauses=True,
+    ),
+    Requirement(
+        "workload_tagged",
+        holds="workload_tag <> :unallocated",
+        note="{logical_requests} logical request(s) are unallocated; the pipeline operator "
+        "must add an allocation rule that assigns their workload_tag.",
+        supplier=OPERATOR,
+    ),
+    Requirement(
+        "request_class_recorded",
+        holds="request_class IS NOT NULL AND request_class <> ''",
+        note="no request class; {supplier} must send tags.request_class or have an "
+        "allocation rule assign one.",
+        supplier=OWNER,
+    ),
+    Requirement(
+        "retry_count_recorded",
+        holds="orphan_retries = 0",
+        note="{orphan_retries} orphan retr(ies) whose first attempt is missing from the "
+        "log; {supplier} must supply the missing first attempts.",
+        supplier=OWNER,
+        packet_column="retry_count_recorded",
+    ),
+    Requirement(
+        "retry_cause_known",
+        holds="retry_attempts = 0 "
+        "OR retries_unknown * 1.0 / retry_attempts <= :max_unknown_retry_share",
+        note="{retries_unknown} of {retry_attempts} retries have an unknown cause (allowed "
+        "share {:max_unknown_retry_share}); {supplier} must supply status codes, error "
+        "types or first attempts for them.",
+        supplier=OWNER,
+        pauses=True,
+    ),
+    Requirement(
+        "pricing_source_checked",
+        holds="pricing_snapshot_id IS NOT NULL AND pricing_age_days <= :pricing_max_age_days "
+        "AND unpriced_attempts = 0",
+        note="{case}; the pipeline operator must refresh pricing.url so it prices every model.",
+        cases=(
+            (
+                "pricing_snapshot_id IS NULL",
+                "no pricing snapshot was taken on or before the review date",
+            ),
+            (
+                "pricing_age_days > :pricing_max_age_days",
+                "the pricing snapshot is {pricing_age_days} days old (max {:pricing_max_age_days})",
+            ),
+            (None, "{unpriced_attempts} attempt(s) use a model the snapshot does not price"),
+        ),
+        supplier=OPERATOR,
+        pauses=True,
+        packet_column="pricing_source_checked",
+    ),
+    Requirement(
+        "allocation_rule_checked",
+        holds="unmatched_requests = 0",
+        note="{unmatched_requests} logical request(s) matched no allocation rule; the "
+        "pipeline operator must add a rule for them.",
+        supplier=OPERATOR,
+        packet_column="allocation_rule_checked",
+    ),
+    Requirement(
+        "source_urls_recorded",
+        holds="pricing_source_url IS NOT NULL AND pricing_source_url <> '' "
+        "AND stale_evidence_sources = 0",
+        note="{case}; the pipeline operator must re-check the sources and update "
+        "evidence_sources.yaml / pricing.url.",
+        cases=(
+            (
+                "pricing_source_url IS NULL OR pricing_source_url = ''",
+                "the pricing source URL is unknown",
+            ),
+            (
+                None,
+                "{stale_evidence_sources} evidence source(s) were accessed more than "
+                "{:max_source_age_days} days before review",
+            ),
+        ),
+        supplier=OPERATOR,
+    ),
+    Requirement(
+        "unit_metric_defined",
+        holds="unit_cost IS NOT NULL",
+        note="{:unit_metric} is undefined ({case}); {supplier} must supply priced, "
+        "successful traffic.",
+        cases=(
+            ("est_cost_usd IS NULL", "the estimated cost is unknown"),
+            (None, "its denominator is zero"),
+        ),
+        supplier=OWNER,
+        pauses=True,
+    ),
+)
+REQUIREMENT_NAMES = tuple(r.name for r in REQUIREMENTS)
+PAUSE_REQUIREMENTS = tuple(r for r in REQUIREMENTS if r.pauses)
+
+
+# ------------------------------------------------------------- note templates
+
+_PLACEHOLDER = re.compile(r"\{(:?[A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def note_placeholders(template: str) -> list[str]:
+    """The ``{column}`` / ``{:param}`` / ``{case}`` names a note template uses."""
+    return _PLACEHOLDER.findall(template)
+
+
+def split_note(template: str) -> list[tuple[str, str]]:
+    """A note template as ``("text", s)`` and ``("value", name)`` parts, in order."""
+    parts: list[tuple[str, str]] = []
+    pos = 0
+    for match in _PLACEHOLDER.finditer(template):
+        if match.start() > pos:
+            parts.append(("text", template[pos : match.start()]))
+        parts.append(("value", match.group(1)))
+        pos = match.end()
+    if pos < len(template):
+        parts.append(("text", template[pos:]))
+    return parts

@@ -1,0 +1,113 @@
+"""Fetch the configured price list and store it as an immutable snapshot (SPEC 2.3).
+
+``pricing.py`` fetches and parses; this module records the outcome in the ledger:
+``pricing_snapshots`` and ``pricing_snapshot_prices`` (append-only, keyed by the
+SHA-256 of the bytes) and ``pricing_fetches`` (every attempt, with its error). Which
+snapshot prices a cycle is decided by ``int_cycle_pricing.sql`` alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tokenreview_pipeline import ledger
+from tokenreview_pipeline.config import TokenreviewConfig
+from tokenreview_pipeline.pricing import (
+    PricingFetchError,
+    PricingFormatError,
+    fetch_pricing_bytes,
+    parse_pricing,
+    safe_url,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PricingFetch:
+    succeeded: bool
+    snapshot_id: str | None
+    new_snapshot: bool
+    model_count: int | None
+    error: str | None
+
+
+def fetch_pricing_snapshot(
+    engine: Engine, config: TokenreviewConfig, now: datetime | None = None
+) -> PricingFetch:
+    """Fetch ``pricing.url`` and store it as an immutable snapshot (SPEC 2.3).
+
+    Identical bytes add no snapshot. A failed fetch keeps the last snapshot, is
+    logged and recorded in ``pricing_fetches``, and never raises.
+    """
+    now = now or datetime.now(UTC)
+    cfg = config.pricing
+    try:
+        raw = fetch_pricing_bytes(cfg.url, base_dir=Path(config.base_dir))
+        snapshot = parse_pricing(raw, fmt=cfg.format, configured_url=cfg.url, accessed_at=now)
+    except PricingFormatError as exc:  # fetched, but not a valid price document
+        error = f"pricing document from {safe_url(cfg.url)} is invalid: {exc}"
+    except PricingFetchError as exc:  # its message names the URL (without credentials)
+        error = str(exc)
+    else:
+        error = None
+    if error is not None:
+        log.warning("%s; keeping the last snapshot", error)
+        outcome = PricingFetch(False, None, False, None, error)
+    else:
+        outcome = PricingFetch(True, snapshot.snapshot_id, False, snapshot.model_count, None)
+    with engine.begin() as conn:
+        if outcome.succeeded:
+            exists = conn.execute(
+                sa.select(ledger.pricing_snapshots.c.snapshot_id).where(
+                    ledger.pricing_snapshots.c.snapshot_id == snapshot.snapshot_id
+                )
+            ).first()
+            if not exists:
+                conn.execute(
+                    ledger.pricing_snapshots.insert(),
+                    {
+                        "snapshot_id": snapshot.snapshot_id,
+                        "source_url": snapshot.source_url,
+                        "configured_url": cfg.url,
+                        "pricing_format": cfg.format,
+                        "currency": snapshot.currency,
+                        "accessed_at": snapshot.accessed_at,
+                        "accessed_on": snapshot.accessed_at.astimezone(UTC).date(),
+                        "content_sha256": snapshot.content_sha256,
+                        "model_count": snapshot.model_count,
+                    },
+                )
+                if snapshot.prices:
+                    conn.execute(
+                        ledger.pricing_snapshot_prices.insert(),
+                        [
+                            {
+                                "snapshot_id": snapshot.snapshot_id,
+                                "model": p.model,
+                                "input_per_1m": p.input_per_1m,
+                                "output_per_1m": p.output_per_1m,
+                                "per_request": p.per_request,
+                            }
+                            for p in snapshot.prices
+                        ],
+                    )
+                outcome = PricingFetch(True, snapshot.snapshot_id, True, snapshot.model_count, None)
+        conn.execute(
+            ledger.pricing_fetches.insert(),
+            {
+                "fetched_at": now,
+                "configured_url": safe_url(cfg.url),
+                "succeeded": outcome.succeeded,
+                "snapshot_id": outcome.snapshot_id,
+                "new_snapshot": outcome.new_snapshot,
+                "error": outcome.error,
+            },
+        )
+    return outcome

@@ -1,0 +1,175 @@
+"""Rendering SQL model and check files: Jinja2, a few cross-database macros, the contract.
+
+A model or check file is a Jinja2 template of one SQL ``SELECT``. Its context holds:
+
+``ref('name')``
+    the table of another model or ledger table; it declares the dependency (calls to
+    ``ref`` must not be conditional, so discovery sees them all).
+``this``
+    in a check: the table being checked (the model's build table).
+Macros for the few places SQLite and PostgreSQL spell things differently
+    ``days_between(later, earlier)`` (whole days between two dates),
+    ``json_string(expr)`` (a JSON string literal of a text value),
+    ``json_array_agg(expr, order_expr)`` (an ordered JSON array of non-null values),
+    ``newline()``.
+The contract's vocabularies (``contract.py``)
+    ``record_fields``, ``content_fields``, ``secret_patterns``, ``retry_causes`` (in the
+    order they are tried), ``packet_causes`` (in packet column order), ``requirements``,
+    ``pause_requirements``, ``unallocated``, ``reasons``.
+Filters
+    ``sql_string`` quotes a Python string as a SQL literal; ``note_sql`` turns a
+    requirement's note template into a SQL text expression.
+
+Run parameters are bind parameters (``:cycle_id``), not template variables, so values
+never become SQL text; ``CONTRACT_PARAMS`` adds the contract's constants
+(``:unallocated``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jinja2
+
+from tokenreview_pipeline import contract
+
+
+class ModelError(RuntimeError):
+    pass
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal (single quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _macros(dialect: str) -> dict[str, Callable[..., str]]:
+    pg = dialect == "postgresql"
+
+    def days_between(later: str, earlier: str) -> str:
+        if pg:
+            return f"(({later}) - ({earlier}))"
+        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+    def newline() -> str:
+        return "chr(10)" if pg else "char(10)"
+
+    def json_string(expr: str) -> str:
+        return f"to_json(CAST({expr} AS TEXT))::text" if pg else f"json_quote({expr})"
+
+    def json_array_agg(expr: str, order: str) -> str:
+        # Ordered JSON array of the non-null values. SQLite 3.40 has no ORDER BY inside
+        # aggregates: callers feed rows from a subquery already ordered by ``order``,
+        # which SQLite aggregates in input order.
+        if pg:
+            return (
+                f"COALESCE('[' || string_agg(to_json(CAST({expr} AS TEXT))::text, ','"
+                f" ORDER BY {order}) || ']', '[]')"
+            )
+        return f"COALESCE(json_group_array({expr}) FILTER (WHERE {expr} IS NOT NULL), '[]')"
+
+    return {
+        "days_between": days_between,
+        "newline": newline,
+        "json_string": json_string,
+        "json_array_agg": json_array_agg,
+    }
+
+
+def _value_sql(name: str, requirement: contract.Requirement) -> str:
+    if name == "case":
+        if not requirement.cases:
+            raise ModelError(f"requirement {requirement.name}: note uses {{case}} but has no cases")
+        branches = [
+            f"WHEN {when} THEN {_text_sql(text, requirement)}"
+            for when, text in requirement.cases
+            if when is not None
+        ]
+        otherwise = [_text_sql(text, requirement) for when, text in requirement.cases if not when]
+        default = otherwise[0] if otherwise else "''"
+        return f"CASE {' '.join(branches)} ELSE {default} END"
+    return f"CAST({name} AS TEXT)"
+
+
+def _text_sql(template: str, requirement: contract.Requirement) -> str:
+    pieces = [
+        sql_string(value) if kind == "text" else _value_sql(value, requirement)
+        for kind, value in contract.split_note(template)
+    ]
+    return " || ".join(pieces) or "''"
+
+
+def note_sql(requirement: contract.Requirement) -> str:
+    """The SQL text expression of a requirement's note line (``<name>: <note>``)."""
+    return _text_sql(f"{requirement.name}: {requirement.note}", requirement)
+
+
+CONTRACT_CONTEXT: dict[str, Any] = {
+    "record_fields": contract.RECORD_FIELDS,
+    "content_fields": contract.CONTENT_FIELDS,
+    "secret_patterns": contract.SECRET_LIKE_PATTERNS,
+    "retry_causes": contract.RETRY_CAUSES,
+    "packet_causes": contract.PACKET_CAUSE_ORDER,
+    "unknown_cause": contract.UNKNOWN_CAUSE,
+    "requirements": contract.REQUIREMENTS,
+    "pause_requirements": contract.PAUSE_REQUIREMENTS,
+    "unallocated": contract.UNALLOCATED,
+    "reasons": contract.Reason,
+}
+
+
+#: Contract constants every model and check may use as bind parameters.
+CONTRACT_PARAMS: dict[str, Any] = {"unallocated": contract.UNALLOCATED}
+
+
+class _ThisOutsideCheck:
+    def __str__(self) -> str:
+        raise ModelError("{{ this }} is only available in checks")
+
+
+_ENV = jinja2.Environment(
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters["sql_string"] = sql_string
+_ENV.filters["note_sql"] = note_sql
+
+
+def render(
+    text: str,
+    dialect: str,
+    this: str | None = None,
+    ref: Callable[[str], str] | None = None,
+) -> str:
+    """Render one model or check file for ``dialect`` (``sqlite`` or ``postgresql``).
+
+    ``ref`` maps a model or table name to the table to read (default: the name itself).
+    """
+    try:
+        template = _ENV.from_string(text)
+        return template.render(
+            **CONTRACT_CONTEXT,
+            **_macros(dialect),
+            ref=ref or (lambda name: name),
+            this=_ThisOutsideCheck() if this is None else this,
+        )
+    except jinja2.UndefinedError as exc:
+        raise ModelError(f"unknown macro or name in SQL template: {exc.message}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ModelError(f"SQL template syntax error at line {exc.lineno}: {exc.message}") from None
+
+
+def referenced_names(text: str) -> tuple[str, ...]:
+    """The names a template passes to ``ref()``, in first-use order."""
+    found: list[str] = []
+
+    def record(name: str) -> str:
+        found.append(name)
+        return name
+
+    render(text, "sqlite", this="this_table", ref=record)
+    return tuple(dict.fromkeys(found))
