@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
-from tokenreview_pipeline.contract import PACKET_CAUSE_ORDER, REQUIREMENTS
+from tokenreview_pipeline.contract import PACKET_CAUSE_ORDER, RECORD_FIELDS, REQUIREMENTS
 
 
 class UtcDateTime(sa.types.TypeDecorator):
@@ -69,6 +69,45 @@ JsonText = sa.Text  # JSON documents stored as text (same on both backends)
 metadata = sa.MetaData()
 
 
+# Storage of each SPEC 2.1 field kind (contract.RecordField.kind).
+_KIND_TYPES = {
+    "str": sa.Text,
+    "timestamp": UtcDateTime,
+    "ip": lambda: sa.String(45),
+    "int": sa.BigInteger,
+    "nonneg_int": sa.Integer,
+    "nonneg_number": sa.Float,
+    "tags": lambda: JsonText(),
+}
+# status_code is an HTTP status: a 4-byte integer (SPEC 2.5 bounds it below 2^31).
+_FIELD_TYPES = {"status_code": sa.Integer}
+
+
+def record_columns(
+    *, nullable: bool = False, rename: dict[str, str] | None = None, skip: tuple[str, ...] = ()
+) -> list[sa.Column]:
+    """Columns for the request-log fields of SPEC 2.1, in the contract's order.
+
+    ``nullable=False`` keeps NOT NULL on required fields and fields with a default
+    (absent tokens are 0, absent tags ``{}``), as a staged attempt has them.
+    """
+    rename = rename or {}
+    columns = []
+    for f in RECORD_FIELDS:
+        if f.name in skip:
+            continue
+        kind = _FIELD_TYPES.get(f.name, _KIND_TYPES[f.kind])
+        columns.append(
+            sa.Column(
+                rename.get(f.name, f.name),
+                kind(),
+                nullable=nullable or not (f.required or f.default is not None),
+            )
+        )
+    return columns
+
+
+
 def _cycle() -> sa.Column:
     return sa.Column("cycle_id", sa.String(10), nullable=False, index=True)
 
@@ -107,22 +146,7 @@ stg_source_records = sa.Table(
     sa.Column("defect", sa.String(64)),
     sa.Column("content_sha256", sa.String(64)),
     sa.Column("ts_us", sa.BigInteger),
-    sa.Column("attempt_id", sa.Text),
-    sa.Column("timestamp", UtcDateTime),
-    sa.Column("request_id", sa.Text),
-    sa.Column("client_retry_count", sa.Integer),
-    sa.Column("api_key_id", sa.Text),
-    sa.Column("source_ip", sa.String(45)),
-    sa.Column("model", sa.Text),
-    sa.Column("endpoint", sa.Text),
-    sa.Column("status_code", sa.Integer),
-    sa.Column("error_type", sa.Text),
-    sa.Column("latency_ms", sa.Float),
-    sa.Column("prompt_tokens", sa.BigInteger),
-    sa.Column("completion_tokens", sa.BigInteger),
-    sa.Column("environment", sa.Text),
-    sa.Column("tags", JsonText),
-    sa.Column("prompt_fingerprint", sa.Text),
+    *record_columns(nullable=True),
     sa.Column("source_ip_key", sa.String(32)),
     sa.Column("allocation_key", sa.String(64)),
     sa.Column("redacted_values", sa.Integer, nullable=False),
@@ -301,21 +325,7 @@ request_attempts = sa.Table(
     sa.Column("is_retry", sa.Boolean, nullable=False),
     sa.Column("is_orphan_retry", sa.Boolean, nullable=False),
     sa.Column("retry_cause", sa.String(32)),
-    sa.Column("timestamp", UtcDateTime, nullable=False),
-    sa.Column("request_id", sa.Text),
-    sa.Column("client_retry_count", sa.Integer),
-    sa.Column("api_key_id", sa.Text, nullable=False),
-    sa.Column("source_ip", sa.String(45)),
-    sa.Column("model", sa.Text, nullable=False),
-    sa.Column("endpoint", sa.Text, nullable=False),
-    sa.Column("status_code", sa.Integer),
-    sa.Column("error_type", sa.Text),
-    sa.Column("latency_ms", sa.Float),
-    sa.Column("prompt_tokens", sa.BigInteger, nullable=False),
-    sa.Column("completion_tokens", sa.BigInteger, nullable=False),
-    sa.Column("attempt_environment", sa.Text),
-    sa.Column("tags", JsonText, nullable=False),
-    sa.Column("prompt_fingerprint", sa.Text),
+    *record_columns(rename={"environment": "attempt_environment"}, skip=("attempt_id",)),
     sa.Column("allocation_rule_id", sa.Text),
     sa.Column("owner_tag", sa.Text),
     sa.Column("workload_tag", sa.Text, nullable=False),

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import httpx
+
+from tokenreview_pipeline.urls import safe_url
 
 __all__ = [
     "PRICING_FORMATS",
@@ -89,18 +91,6 @@ class PricingSnapshot:
 
 
 # ------------------------------------------------------------------------ fetching
-
-
-def safe_url(url: str) -> str:
-    """``url`` without userinfo, query string or fragment, for messages and logs."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable url>"
-    if not parts.scheme:
-        return url
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _redact_message(message: str, url: str) -> str:

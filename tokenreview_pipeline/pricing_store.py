@@ -50,7 +50,7 @@ def fetch_pricing_snapshot(
     cfg = config.pricing
     try:
         raw = fetch_pricing_bytes(cfg.url, base_dir=Path(config.base_dir))
-        snapshot = parse_pricing(raw, fmt=cfg.format, configured_url=cfg.url, accessed_at=now)
+        snapshot = parse_pricing(raw, fmt=cfg.format, configured_url=safe_url(cfg.url), accessed_at=now)
     except PricingFormatError as exc:  # fetched, but not a valid price document
         error = f"pricing document from {safe_url(cfg.url)} is invalid: {exc}"
     except PricingFetchError as exc:  # its message names the URL (without credentials)
@@ -74,8 +74,8 @@ def fetch_pricing_snapshot(
                     ledger.pricing_snapshots.insert(),
                     {
                         "snapshot_id": snapshot.snapshot_id,
-                        "source_url": snapshot.source_url,
-                        "configured_url": cfg.url,
+                        "source_url": safe_url(snapshot.source_url),
+                        "configured_url": safe_url(cfg.url),
                         "pricing_format": cfg.format,
                         "currency": snapshot.currency,
                         "accessed_at": snapshot.accessed_at,

@@ -34,9 +34,10 @@ import random
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+
+from tokenreview_pipeline.urls import safe_url
 
 from .records import ExtractedRecord, record_from_object, redact_text
 
@@ -55,15 +56,7 @@ class ExportApiError(RuntimeError):
 
 def export_source_name(url: str) -> str:
     """The export URL without query string, fragment or credentials (``source_name``)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{host}:{parts.port}" if parts.port is not None else host
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-    except ValueError:
-        return url.split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    return safe_url(url)
 
 
 def _iso_utc(value: datetime, name: str) -> str:

@@ -11,7 +11,7 @@ from tokenreview_pipeline.cycles import Cycle
 from tokenreview_pipeline.extract.files import iter_folder_records
 from tokenreview_pipeline.extract.http import iter_http_records
 from tokenreview_pipeline.extract.records import ExtractedRecord
-from tokenreview_pipeline.pricing import safe_url
+from tokenreview_pipeline.urls import safe_url
 
 
 class RequestLogError(RuntimeError):
