@@ -36,14 +36,17 @@ SAMPLE_KWARGS = {"seed": 7, "attempts": 1500, "cycle_start": CYCLE, "gzip_share"
 
 
 def _data_files(folder: Path) -> list[Path]:
-    """The generated files in a folder (not the README, nor the bundled sample's code)."""
+    """The generated files in a folder: not the README, the bundled sample's code, nor what
+    running it leaves (``.dagster/`` beside the config, ``__pycache__``)."""
     return [
         p
         for p in sorted(folder.rglob("*"))
         if p.is_file()
         and p.name != "README.md"
         and p.suffix not in (".py", ".pyc")
-        and "__pycache__" not in p.parts
+        and not any(
+            part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts
+        )
     ]
 
 
