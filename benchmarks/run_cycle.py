@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from tokenreview_pipeline.cycles import parse_cycle
-from tokenreview_pipeline.generate import generate_sample
+from tokenreview_pipeline.sample import generate_sample
 
 CYCLE = "2026-11-16"
 

@@ -1,4 +1,5 @@
-"""Tests for the deterministic sample generator (tokenreview_pipeline.generate)."""
+"""Tests for the deterministic sample generator (tokenreview_pipeline.sample) and its command
+line (``tokenreview generate``)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tokenreview_pipeline.generate import (
+from tokenreview_pipeline.cli import main
+from tokenreview_pipeline.config import Thresholds, load_config
+from tokenreview_pipeline.cycles import CycleError, parse_cycle, partitions_def
+from tokenreview_pipeline.sample import (
     BAD_RECORD_KINDS,
     CSV_COLUMNS,
     PRICES,
     UNPRICED_MODEL,
     generate_sample,
-    main_generate,
 )
 
 CYCLE = date(2026, 11, 16)
@@ -32,11 +35,25 @@ SAMPLE_DIR = Path(__file__).resolve().parents[1] / "tokenreview_pipeline" / "sam
 SAMPLE_KWARGS = {"seed": 7, "attempts": 1500, "cycle_start": CYCLE, "gzip_share": 0.75}
 
 
+def _data_files(folder: Path) -> list[Path]:
+    """The generated files in a folder: not the README, the bundled sample's code, nor what
+    running it leaves (``.dagster/`` beside the config, ``__pycache__``)."""
+    return [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+        and p.name != "README.md"
+        and p.suffix not in (".py", ".pyc")
+        and not any(
+            part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts
+        )
+    ]
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != "README.md"
+        for p in _data_files(folder)
     }
 
 
@@ -460,16 +477,151 @@ def test_regenerating_removes_stale_shards(tmp_path):
     )
 
 
+def test_cycle_start_must_be_a_cycle_start_of_the_cadence(tmp_path):
+    # the message is the one of --cycle everywhere (cycles.parse_cycle): it names the nearest
+    with pytest.raises(CycleError) as err:
+        generate_sample(tmp_path / "x", cycle_start=date(2026, 11, 19))
+    with pytest.raises(CycleError) as expected:
+        parse_cycle("2026-11-19", "weekly")
+    assert str(err.value) == str(expected.value)
+    assert "nearest cycle start is 2026-11-16" in str(err.value)
+    with pytest.raises(CycleError, match="unknown cadence"):
+        generate_sample(tmp_path / "x", cadence="hourly")
+    assert not (tmp_path / "x").exists()  # nothing written for a bad argument
+
+
+def test_default_cycle_follows_the_cadence(tmp_path):
+    # without cycle_start: the cycle of the cadence that holds 2026-11-16
+    monthly = generate_sample(tmp_path / "m", attempts=100, cadence="monthly")
+    assert monthly.cycle_ids[1] == "2026-11-01"
+    daily = generate_sample(tmp_path / "d", attempts=100, cadence="daily")
+    assert daily.cycle_ids[1] == "2026-11-16"
+    january = generate_sample(
+        tmp_path / "j", attempts=100, cadence="monthly", cycle_start=date(2027, 1, 1)
+    )
+    assert january.cycle_ids == ["2026-12-01", "2027-01-01", "2027-02-01"]
+
+
+def test_config_thresholds_are_the_config_defaults(sample):
+    config = load_config(sample.config_path)
+    assert config.thresholds == Thresholds()
+    records = _records(sample.outdir)
+    timeout_ms = Thresholds().client_timeout_ms
+    timeouts = [r for r in records if r.get("error_type") in ("timeout", "read_timeout")]
+    assert timeouts and all(r["latency_ms"] >= timeout_ms for r in timeouts)
+
+
+@pytest.mark.parametrize(
+    ("cadence", "cycle_start", "first"),
+    [
+        ("weekly", date(2026, 11, 16), "2026-11-09"),
+        ("daily", date(2026, 11, 18), "2026-11-17"),
+        ("monthly", date(2026, 11, 1), "2026-10-01"),
+    ],
+)
+def test_first_cycle_is_the_first_cycle_with_data(tmp_path, cadence, cycle_start, first):
+    result = generate_sample(
+        tmp_path / cadence, attempts=600, cadence=cadence, cycle_start=cycle_start
+    )
+    config = load_config(result.config_path)
+    assert (
+        config.first_cycle == date.fromisoformat(first) == date.fromisoformat(result.cycle_ids[0])
+    )
+    stamps = [t for t in map(_ts, _records(result.outdir)) if t]
+    earliest = min(stamps)
+    assert (
+        parse_cycle(first, cadence).start
+        <= earliest
+        < parse_cycle(result.cycle_ids[1], cadence).start
+    )
+    # Dagster's partitions start there: no empty partitions before the data
+    now = parse_cycle(result.cycle_ids[2], cadence).end
+    keys = partitions_def(config.cadence, config.first_cycle).get_partition_keys(current_time=now)
+    assert keys == result.cycle_ids
+
+
 def test_cli_entry_point(tmp_path, capsys):
-    assert main_generate([str(tmp_path / "cli"), "--seed", "3", "--attempts", "250"]) == 0
-    assert "250 records" in capsys.readouterr().out
+    assert main(["generate", str(tmp_path / "cli"), "--seed", "3", "--attempts", "250"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 250 records" in out and "cycles: 2026-11-09, 2026-11-16, 2026-11-23" in out
     assert (tmp_path / "cli" / "tokenreview.yaml").is_file()
-    assert main_generate([str(tmp_path / "cli2"), "--cycle", "2026-11-17"]) == 2
+    # the same bytes as the function with the same arguments
+    assert _digest(tmp_path / "cli") == _digest(
+        generate_sample(tmp_path / "fn", seed=3, attempts=250).outdir
+    )
+
+
+def test_cli_options_reach_the_generator(tmp_path, capsys):
+    args = ["--seed", "5", "--attempts", "400", "--cadence", "monthly", "--cycle", "2026-11-01"]
+    args += ["--csv-share", "0.2", "--gzip-share", "0.5", "--no-bad-records"]
+    assert main(["generate", str(tmp_path / "cli"), *args]) == 0
+    capsys.readouterr()
+    expected = generate_sample(
+        tmp_path / "fn",
+        seed=5,
+        attempts=400,
+        cadence="monthly",
+        cycle_start=date(2026, 11, 1),
+        csv_share=0.2,
+        gzip_share=0.5,
+        bad_records=False,
+    )
+    assert _digest(tmp_path / "cli") == _digest(expected.outdir)
+    assert expected.bad_records == {} and expected.cycle_ids[1] == "2026-11-01"
+    assert "cadence: monthly" in (tmp_path / "cli" / "tokenreview.yaml").read_text()
+    by_kind = defaultdict(int)
+    for name, n in expected.records_by_file.items():
+        by_kind[name.split("-")[0]] += n
+    assert by_kind["legacy"] / 400 == pytest.approx(0.2, abs=0.08)
+    assert by_kind["edge"] / 400 == pytest.approx(0.5, abs=0.1)
+
+
+def test_cli_share_zero_writes_no_such_file(tmp_path, capsys):
+    out = tmp_path / "none"
+    assert main(["generate", str(out), "--attempts", "300", "--csv-share", "0"]) == 0
+    assert main(["generate", str(out), "--attempts", "300", "--gzip-share", "0"]) == 0
+    capsys.readouterr()
+    names = [p.name for p in (out / "request_logs").iterdir()]
+    assert not any(n.endswith(".gz") for n in names)  # the second run removed the shards
+    assert "legacy-proxy-export.csv" in names and any(n.startswith("gateway-") for n in names)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cycle", "2026-11-17"], "the nearest cycle start is 2026-11-16"),
+        (["--cadence", "monthly", "--cycle", "2026-11-20"], "nearest cycle start is 2026-12-01"),
+        (["--csv-share", "0.8", "--gzip-share", "0.5"], "csv_share and gzip_share"),
+        (["--csv-share", "-0.1"], "csv_share and gzip_share"),
+        (["--attempts", "0"], "attempts must be a positive integer"),
+    ],
+)
+def test_cli_bad_values_exit_2_with_a_message(tmp_path, capsys, args, message):
+    assert main(["generate", str(tmp_path / "bad"), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tokenreview: error: ") and message in err
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cadence", "hourly"], "invalid choice: 'hourly'"),
+        (["--csv-share", "a lot"], "invalid float value: 'a lot'"),
+        (["--cycle", "soon"], "'soon' is not a date YYYY-MM-DD"),
+    ],
+)
+def test_cli_unparsable_values_exit_2_with_a_message(tmp_path, capsys, args, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(["generate", str(tmp_path / "bad"), *args])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_bundled_sample_matches_generator(tmp_path):
     assert (SAMPLE_DIR / "README.md").is_file()
-    total = sum(p.stat().st_size for p in SAMPLE_DIR.rglob("*") if p.is_file())
+    total = sum(p.stat().st_size for p in _data_files(SAMPLE_DIR))
     assert total < 300 * 1024
     fresh = generate_sample(tmp_path / "fresh", **SAMPLE_KWARGS)
     assert _digest(SAMPLE_DIR) == _digest(fresh.outdir)

@@ -4,7 +4,9 @@
     tokenreview packets  --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
     tokenreview explain  --config PATH --cycle YYYY-MM-DD --workload W
     tokenreview demo     [--outdir DIR]
-    tokenreview generate OUTDIR --seed S --attempts N [--cycle YYYY-MM-DD]
+    tokenreview generate OUTDIR [--seed S] [--attempts N] [--cycle YYYY-MM-DD]
+                         [--cadence daily|weekly|monthly] [--csv-share F] [--gzip-share F]
+                         [--no-bad-records]
     tokenreview backfill --config PATH --from YYYY-MM-DD --to YYYY-MM-DD
 
 Every command that reads or writes the ledger takes ``--database-url``, which
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.config import TokenreviewConfig, load_config
+from tokenreview_pipeline.config import CADENCES, TokenreviewConfig, load_config
 from tokenreview_pipeline.cycles import (
     CycleError,
     cycle_start_for,
@@ -276,25 +278,31 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from tokenreview_pipeline.generate import generate_sample
+    from tokenreview_pipeline.sample import generate_sample
 
-    kwargs: dict[str, Any] = {"seed": args.seed, "attempts": args.attempts}
-    if args.cycle:
-        kwargs["cycle_start"] = args.cycle
     try:
-        sample = generate_sample(args.outdir, **kwargs)
-    except ValueError as exc:
+        sample = generate_sample(
+            args.outdir,
+            seed=args.seed,
+            attempts=args.attempts,
+            cycle_start=args.cycle,
+            cadence=args.cadence,
+            csv_share=args.csv_share,
+            gzip_share=args.gzip_share,
+            bad_records=not args.no_bad_records,
+        )
+    except ValueError as exc:  # a CycleError too: it names the nearest cycle start
         raise CliError(str(exc)) from None
     print(
         f"wrote {sample.attempts_written} records in {len(sample.files)} file(s) to "
-        f"{sample.outdir}; config: {sample.config_path}"
+        f"{sample.outdir}; config: {sample.config_path}; cycles: {', '.join(sample.cycle_ids)}"
     )
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tokenreview_pipeline.generate import generate_sample
     from tokenreview_pipeline.packet_tables import fetch_packets, packets_text
+    from tokenreview_pipeline.sample import generate_sample
 
     cycle = latest_complete_cycle("weekly", datetime.now(UTC).date())
     outdir = Path(args.outdir).resolve()
@@ -383,11 +391,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attempts", type=int, default=3000)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("generate", help="write realistic sample logs and configs")
-    p.add_argument("outdir")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--attempts", type=int, default=2000)
-    p.add_argument("--cycle", type=_date, help="the main cycle's start date")
+    p = sub.add_parser(
+        "generate",
+        help="write realistic sample logs and configs",
+        description="Write a synthetic tokenreview project (configs and request logs) into "
+        "OUTDIR; the same arguments give byte-identical files.",
+    )
+    p.add_argument("outdir", help="folder to write (created if missing)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
+    p.add_argument("--attempts", type=int, default=2000, help="records to write (default: 2000)")
+    p.add_argument(
+        "--cycle",
+        type=_date,
+        help="the main cycle's start date (default: the cycle holding 2026-11-16)",
+    )
+    p.add_argument("--cadence", choices=CADENCES, default="weekly", help="default: weekly")
+    p.add_argument(
+        "--csv-share",
+        type=float,
+        default=0.1,
+        help="share of attempts in the legacy CSV export (default: 0.1)",
+    )
+    p.add_argument(
+        "--gzip-share",
+        type=float,
+        default=0.3,
+        help="share of attempts in the gzip shards (default: 0.3)",
+    )
+    p.add_argument("--no-bad-records", action="store_true", help="write no defective lines")
     p.set_defaults(func=cmd_generate)
     return parser
 

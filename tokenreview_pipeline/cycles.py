@@ -54,6 +54,11 @@ def next_cycle_start(start: date, cadence: str) -> date:
     return date(start.year, start.month + 1, 1)
 
 
+def previous_cycle_start(start: date, cadence: str) -> date:
+    """The start of the cycle just before the one that starts on ``start``."""
+    return cycle_start_for(start - timedelta(days=1), cadence)
+
+
 def parse_cycle(cycle_id: str, cadence: str) -> Cycle:
     """Validate a ``--cycle`` value; a day that is not a cycle start names the nearest one."""
     try:
