@@ -102,6 +102,11 @@ def test_full_valid_record_is_normalized() -> None:
         "environment": "production",
         "tags": {"team": "search", "project": "risk-assessment-pipeline-v2"},
         "prompt_fingerprint": "fp-1",
+        "cached_prompt_tokens": 0,
+        "cache_write_tokens": 0,
+        "reasoning_tokens": 0,
+        "service_tier": None,
+        "gateway_retries": 0,
     }
     assert isinstance(rec.fields["latency_ms"], float)
     assert rec.ts_us == int(expected_ts.timestamp()) * 1_000_000 + 250_000
@@ -122,6 +127,11 @@ def test_full_valid_record_is_normalized() -> None:
         "environment",
         "tags",
         "prompt_fingerprint",
+        "cached_prompt_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+        "service_tier",
+        "gateway_retries",
     ]
     assert "unknown_field" not in rec.fields
 

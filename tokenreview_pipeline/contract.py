@@ -57,11 +57,24 @@ RECORD_FIELDS: tuple[RecordField, ...] = (
     RecordField("environment", "str"),
     RecordField("tags", "tags", default={}),
     RecordField("prompt_fingerprint", "str"),
+    RecordField("cached_prompt_tokens", "int", default=0),
+    RecordField("cache_write_tokens", "int", default=0),
+    RecordField("reasoning_tokens", "int", default=0),
+    RecordField("service_tier", "str"),
+    RecordField("gateway_retries", "nonneg_int", default=0),
 )
 FIELDS_BY_NAME = {f.name: f for f in RECORD_FIELDS}
 FIELD_NAMES = tuple(f.name for f in RECORD_FIELDS)
 REQUIRED_FIELDS = tuple(f.name for f in RECORD_FIELDS if f.required)
-TOKEN_FIELDS = ("prompt_tokens", "completion_tokens")
+#: The five token fields (SPEC 2.1). Classes never overlap: cached and cache-write
+#: tokens are parts of prompt_tokens, reasoning tokens a part of completion_tokens.
+TOKEN_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_prompt_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
 
 #: Content-bearing fields, dropped at extraction and never stored (SPEC 2.1).
 CONTENT_FIELDS: tuple[str, ...] = (

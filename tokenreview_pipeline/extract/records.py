@@ -457,7 +457,7 @@ def _validate(obj: dict, csv: bool) -> tuple[str | None, dict[str, object] | Non
     if defect is not None:
         return defect, None
     values["timestamp"] = utc
-    for name in ("prompt_tokens", "completion_tokens"):
+    for name in contract.TOKEN_FIELDS:
         if values.get(name, 0) < 0:  # type: ignore[operator]
             return Reason.NEGATIVE_TOKENS, None
     return None, values
