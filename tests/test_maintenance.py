@@ -236,7 +236,7 @@ R = 'recurring: daily, start_time: "01:00", end_time: "02:00"'
         (E, "start", "required"),
         (f"{S}, {E}, url: x", "url", "unknown key"),
         (f"{S}, {E}, source_url: 5", "source_url", "expected a URL"),
-        (f"{R.replace('daily', 'weekly')}, timezone: UTC", "recurring", "unsupported recurrence"),
+        (f"{R.replace('daily', 'weekly')}, timezone: UTC", "recurring", "expected 'daily'"),
         (f"{R.replace('01:00', '1:00')}, timezone: UTC", "start_time", "HH:MM"),
         (
             'recurring: daily, start_time: 12:30, end_time: "13:00", timezone: UTC',
