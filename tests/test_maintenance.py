@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from yaml_bombs import list_bomb, mapping_bomb
 
 from tokenreview_pipeline.errors import ConfigError
 from tokenreview_pipeline.maintenance import (
@@ -292,3 +293,41 @@ def test_empty_and_missing(tmp_path: Path) -> None:
     assert load_maintenance_windows(write(tmp_path, "windows:\n")) == []
     with pytest.raises(ConfigError, match="file not found"):
         load_maintenance_windows(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("item", "key", "fragment"),
+    [
+        (f'start: "9999-12-31T23:30:00-01:00", {E}', "start", "out of range"),
+        (f"{S}, {E}, description: [a]", "description", "expected a string"),
+        (f"{R.replace('daily', 'null')}, timezone: UTC", "recurring", "expected 'daily', got null"),
+        (f"{R}, timezone: {'x' * 5000}", "timezone", "unknown time zone"),
+        (f"{R}, timezone: {'[' * 3}a{']' * 3}", "timezone", "expected an IANA time zone"),
+    ],
+)
+def test_more_validation_errors(tmp_path: Path, item: str, key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_maintenance_windows(write(tmp_path, f"windows:\n  - {{{item}}}\n"))
+    assert info.value.key == f"windows[0].{key}"
+    assert fragment in info.value.message
+    assert len(info.value.message) < 200
+
+
+def test_yaml_bomb_in_a_window_is_a_short_error(tmp_path: Path) -> None:
+    for item, key in (
+        (f"{{{R}, timezone: {list_bomb()}}}", "windows[0].timezone"),
+        (f"{{{S}, end: {mapping_bomb()}}}", "windows[0].end"),
+        (list_bomb(), "windows[0]"),
+    ):
+        path = write(tmp_path, f"windows:\n  - {item}\n")
+        with pytest.raises(ConfigError) as info:
+            load_maintenance_windows(path)
+        assert info.value.key == key
+        assert len(str(info.value)) < len(str(path)) + 200
+
+
+def test_description_is_accepted_and_not_kept(tmp_path: Path) -> None:
+    windows = load_maintenance_windows(
+        write(tmp_path, f"windows:\n  - {{{R}, timezone: UTC, description: nightly}}\n")
+    )
+    assert windows == [RecurringWindow("daily", time(1, 0), time(2, 0), "UTC", None)]

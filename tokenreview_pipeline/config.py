@@ -114,7 +114,7 @@ _MAX_PATH_CHARS = 1024
 
 def _config_path(value: object, info: ValidationInfo) -> Path:
     """A local path; relative to the config file's folder (``base_dir`` in the context)."""
-    text = non_empty_str(value)
+    text = non_empty_str(os.fspath(value) if isinstance(value, Path) else value)
     if "\x00" in text:
         raise invalid("a path cannot contain a NUL character")
     try:
@@ -241,9 +241,9 @@ class _LogSource(FileModel):
     @model_validator(mode="after")
     def _format_options(self) -> _LogSource:
         if self.format not in self.formats:
+            got = shown(self.format) if "format" in self.model_fields_set else "none (tokenreview)"
             raise invalid(
-                f"kind {self.kind} reads format {', '.join(self.formats)} only, "
-                f"got {shown(self.format)}",
+                f"kind {self.kind} reads only format {', '.join(self.formats)}, got {got}",
                 "format",
             )
         if self.format != "mapped":

@@ -187,7 +187,8 @@ def one_of(choose: Callable[[dict[Any, Any]], type[BaseModel]]) -> PlainValidato
 
 def _key_text(key: object, limit: int = _KEY_CHARS) -> str:
     if isinstance(key, str):
-        return repr(clipped(key, limit))[1:-1]  # control characters escaped, no quotes
+        # control characters escaped, no quotes (but an empty key is shown as '')
+        return repr(clipped(key, limit))[1:-1] if key else "''"
     return shown(key)
 
 
