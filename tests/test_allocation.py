@@ -429,6 +429,76 @@ def test_tag_names_with_dots_and_dashes() -> None:
             "malformed template",
         ),
         ("  - just-a-string\n", "rules[0]", "expected a mapping"),
+        (
+            "  - {id: r1, priority: 1000000001, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).priority",
+            "<= 1000000000",
+        ),
+        (
+            "  - {id: r1, priority: -1000000001, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).priority",
+            ">= -1000000000",
+        ),
+        (
+            "  - {id: r1, priority: '10', assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).priority",
+            "expected an integer",
+        ),
+        (
+            "  - {id: r1, priority: 1e3, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).priority",
+            "expected an integer",
+        ),
+        (
+            "  - {id: ' ', assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0].id",
+            "expected a non-empty string",
+        ),
+        (
+            "  - {id: r1, match: {api_key_id: []}, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).match.api_key_id",
+            "non-empty list",
+        ),
+        (
+            "  - {id: r1, match: {api_key_id: ''}, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).match.api_key_id",
+            "non-empty string",
+        ),
+        (
+            "  - {id: r1, match: {tags: {7: a}}, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).match.tags.7",
+            "invalid key",
+        ),
+        (
+            "  - {id: r1, match: [a], assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).match",
+            "expected a mapping, got a list",
+        ),
+        (
+            "  - {id: r1, description: 5, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).description",
+            "expected a string",
+        ),
+        (
+            "  - {id: r1, assign: {owner_tag: o, workload_tag: null}}\n",
+            "rules[0] (id=r1).assign.workload_tag",
+            "got null",
+        ),
+        (
+            "  - {id: r1, assign: {owner_tag: o, workload_tag: w, environment: 5}}\n",
+            "rules[0] (id=r1).assign.environment",
+            "got an integer",
+        ),
+        (
+            "  - {id: r1, assign: [o, w]}\n",
+            "rules[0] (id=r1).assign",
+            "expected a mapping, got a list",
+        ),
+        (
+            "  - {id: r1, assign: {owner_tag: o, workload_tag: w}, 5: x}\n",
+            "rules[0] (id=r1).5",
+            "unknown rule key",
+        ),
     ],
 )
 def test_validation_errors_name_file_and_rule(
@@ -527,53 +597,6 @@ def test_loaded_values_defaults_and_order(tmp_path: Path) -> None:
         "workload_tag": "w",
     }
     assert isinstance(first, AllocationRule)
-
-
-@pytest.mark.parametrize(
-    ("rule", "key", "fragment"),
-    [
-        ("{id: r1, priority: 1000000001, ASSIGN}", "rules[0] (id=r1).priority", "<= 1000000000"),
-        ("{id: r1, priority: -1000000001, ASSIGN}", "rules[0] (id=r1).priority", ">= -1000000000"),
-        ("{id: r1, priority: '10', ASSIGN}", "rules[0] (id=r1).priority", "expected an integer"),
-        ("{id: r1, priority: 1e3, ASSIGN}", "rules[0] (id=r1).priority", "expected an integer"),
-        ("{id: ' ', ASSIGN}", "rules[0].id", "expected a non-empty string"),
-        (
-            "{id: r1, match: {api_key_id: []}, ASSIGN}",
-            "rules[0] (id=r1).match.api_key_id",
-            "non-empty list",
-        ),
-        (
-            "{id: r1, match: {api_key_id: ''}, ASSIGN}",
-            "rules[0] (id=r1).match.api_key_id",
-            "non-empty string",
-        ),
-        ("{id: r1, match: {tags: {7: a}}, ASSIGN}", "rules[0] (id=r1).match.tags.7", "invalid key"),
-        (
-            "{id: r1, match: [a], ASSIGN}",
-            "rules[0] (id=r1).match",
-            "expected a mapping, got a list",
-        ),
-        ("{id: r1, description: 5, ASSIGN}", "rules[0] (id=r1).description", "expected a string"),
-        (
-            "{id: r1, assign: {owner_tag: o, workload_tag: null}}",
-            "rules[0] (id=r1).assign.workload_tag",
-            "got null",
-        ),
-        (
-            "{id: r1, assign: {owner_tag: o, workload_tag: w, environment: 5}}",
-            "rules[0] (id=r1).assign.environment",
-            "got an integer",
-        ),
-        ("{id: r1, assign: [o, w]}", "rules[0] (id=r1).assign", "expected a mapping, got a list"),
-        ("{id: r1, ASSIGN, 5: x}", "rules[0] (id=r1).5", "unknown rule key"),
-    ],
-)
-def test_more_validation_errors(tmp_path: Path, rule: str, key: str, fragment: str) -> None:
-    rule = rule.replace("ASSIGN", "assign: {owner_tag: o, workload_tag: w}")
-    with pytest.raises(ConfigError) as info:
-        load_allocation_rules(write(tmp_path, f"rules:\n  - {rule}\n"))
-    assert info.value.key == key
-    assert fragment in info.value.message
 
 
 def test_a_long_template_is_cut_in_the_message(tmp_path: Path) -> None:

@@ -20,8 +20,6 @@ from typing import Any
 
 import yaml
 
-from tokenreview_pipeline.extract.records import redact_text
-
 __all__ = [
     "ConfigError",
     "clipped",
@@ -79,6 +77,9 @@ def describe(value: object) -> str:
 def clipped(text: str, limit: int = SHOWN_CHARS) -> str:
     """``text`` with its secrets redacted (SPEC 2.5), cut to ``limit`` characters
     (``...`` marks the cut)."""
+    # Imported here: the record module may one day raise ConfigError itself.
+    from tokenreview_pipeline.extract.records import redact_text
+
     head, _ = redact_text(text[: max(limit, _SCANNED_CHARS)])
     if len(head) > limit or len(text) > _SCANNED_CHARS:
         return head[:limit] + "..."
