@@ -641,6 +641,7 @@ def test_long_unknown_key_is_cut(tmp_path):
         (("rules", 0, "id"), {"rules": [{"id": 42}]}, "rules[0].id"),
         (("rules", 0, "id"), {"rules": [{"id": " "}]}, "rules[0].id"),
         (("rules", 5), {"rules": []}, "rules[5]"),
+        (("rules", 1, "id"), {}, "rules[1].id"),
         (("windows", 0, "timezone"), {"windows": [{"id": "x"}]}, "windows[0].timezone"),
         (("tags", 5), {"tags": {5: "x"}}, "tags.5"),
         (("a\nb",), {}, "a\\nb"),

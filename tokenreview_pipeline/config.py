@@ -168,18 +168,21 @@ def split_dotted_path(text: str) -> tuple[str, ...]:
 
 
 def _dotted_path(value: object) -> tuple[str, ...]:
+    if isinstance(value, tuple) and value and all(isinstance(k, str) and k for k in value):
+        return value  # already split (a model built in Python)
     if not isinstance(value, str):
         raise invalid(f"expected a dotted path string, got {describe(value)}")
     try:
-        if len(value) > _MAX_PATH_CHARS:
-            raise ValueError
-        return split_dotted_path(value)
+        keys = split_dotted_path(value) if len(value) <= _MAX_PATH_CHARS else ()
     except ValueError:
+        keys = ()
+    if not keys:
         raise invalid(
             f"expected a dotted path such as request.body.model, got {shown(value)} "
             f"(no empty key, at most {_MAX_PATH_CHARS} characters; a dot inside a key "
             "is written \\.)"
-        ) from None
+        )
+    return keys
 
 
 ConfigPath = Annotated[Path, PlainValidator(_config_path)]

@@ -204,8 +204,8 @@ def key_path(loc: Sequence[str | int], doc: object, labels: Mapping[str, str] | 
     node: object = doc
     parent_key: object = None
     for part in loc:
-        if isinstance(node, list) and isinstance(part, int):
-            node = node[part] if 0 <= part < len(node) else None
+        if isinstance(part, int) and not isinstance(node, dict):  # a list position
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
             text = f"[{part}]"
             label_key = labels.get(parent_key) if isinstance(parent_key, str) else None
             if label_key and isinstance(node, dict):
