@@ -5,10 +5,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from yaml_bombs import list_bomb, mapping_bomb
 
 from tokenreview_pipeline.allocation import (
     AllocationDecision,
+    AllocationRule,
     RequestAttributes,
+    RuleMatch,
     decide_allocation,
     load_allocation_rules,
     parse_template,
@@ -426,6 +429,76 @@ def test_tag_names_with_dots_and_dashes() -> None:
             "malformed template",
         ),
         ("  - just-a-string\n", "rules[0]", "expected a mapping"),
+        (
+            "  - {id: r1, priority: 1000000001, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).priority",
+            "<= 1000000000",
+        ),
+        (
+            "  - {id: r1, priority: -1000000001, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).priority",
+            ">= -1000000000",
+        ),
+        (
+            "  - {id: r1, priority: '10', assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).priority",
+            "expected an integer",
+        ),
+        (
+            "  - {id: r1, priority: 1e3, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).priority",
+            "expected an integer",
+        ),
+        (
+            "  - {id: ' ', assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0].id",
+            "expected a non-empty string",
+        ),
+        (
+            "  - {id: r1, match: {api_key_id: []}, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).match.api_key_id",
+            "non-empty list",
+        ),
+        (
+            "  - {id: r1, match: {api_key_id: ''}, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).match.api_key_id",
+            "non-empty string",
+        ),
+        (
+            "  - {id: r1, match: {tags: {7: a}}, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).match.tags.7",
+            "invalid key",
+        ),
+        (
+            "  - {id: r1, match: [a], assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).match",
+            "expected a mapping, got a list",
+        ),
+        (
+            "  - {id: r1, description: 5, assign: {owner_tag: o, workload_tag: w}}\n",
+            "rules[0] (id=r1).description",
+            "expected a string",
+        ),
+        (
+            "  - {id: r1, assign: {owner_tag: o, workload_tag: null}}\n",
+            "rules[0] (id=r1).assign.workload_tag",
+            "got null",
+        ),
+        (
+            "  - {id: r1, assign: {owner_tag: o, workload_tag: w, environment: 5}}\n",
+            "rules[0] (id=r1).assign.environment",
+            "got an integer",
+        ),
+        (
+            "  - {id: r1, assign: [o, w]}\n",
+            "rules[0] (id=r1).assign",
+            "expected a mapping, got a list",
+        ),
+        (
+            "  - {id: r1, assign: {owner_tag: o, workload_tag: w}, 5: x}\n",
+            "rules[0] (id=r1).5",
+            "unknown rule key",
+        ),
     ],
 )
 def test_validation_errors_name_file_and_rule(
@@ -490,3 +563,79 @@ def test_description_allowed_and_rules_are_hash_safe_values(tmp_path: Path) -> N
     assert rules[0].description == "everything else"
     with pytest.raises(TypeError):
         rules[0].assign["owner_tag"] = "changed"  # type: ignore[index]
+
+
+def test_loaded_values_defaults_and_order(tmp_path: Path) -> None:
+    rules = load_allocation_rules(
+        write(
+            tmp_path,
+            """
+            rules:
+              - id: late
+                priority: null
+                match:
+                assign: {owner_tag: o, workload_tag: w, environment: null}
+              - id: first
+                priority: -5
+                match: {api_key_id: key_a1, tags: {team: ''}}
+                assign: {request_class: c, workload_tag: w, owner_tag: o}
+              - id: tie
+                assign: {owner_tag: o, workload_tag: w}
+            """,
+        )
+    )
+    assert [(r.id, r.priority, r.position) for r in rules] == [
+        ("first", -5, 1),
+        ("late", 100, 0),
+        ("tie", 100, 2),
+    ]
+    first, late = rules[0], rules[1]
+    assert first.match == RuleMatch(tags={"team": ""}, api_key_ids=frozenset({"key_a1"}))
+    assert list(first.assign) == ["owner_tag", "workload_tag", "request_class"]  # canonical
+    assert late.match == RuleMatch() and dict(late.assign) == {
+        "owner_tag": "o",
+        "workload_tag": "w",
+    }
+    assert isinstance(first, AllocationRule)
+
+
+def test_a_long_template_is_cut_in_the_message(tmp_path: Path) -> None:
+    template = "w-" + "x" * 5000 + "{region}"
+    path = write(
+        tmp_path, f"rules:\n  - {{id: r1, assign: {{owner_tag: o, workload_tag: '{template}'}}}}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_allocation_rules(path)
+    assert "unknown placeholder {region}" in info.value.message
+    assert len(info.value.message) < 300
+
+
+@pytest.mark.parametrize(
+    ("rule", "key"),
+    [
+        ("{id: r1, match: {api_key_id: BOMB}, ASSIGN}", "rules[0] (id=r1).match.api_key_id[0]"),
+        ("{id: r1, match: {tags: MAP}, ASSIGN}", "rules[0] (id=r1).match.tags.k0"),
+        ("{id: r1, match: {model: BOMB}, ASSIGN}", "rules[0] (id=r1).match.model"),
+        (
+            "{id: r1, assign: {owner_tag: BOMB, workload_tag: w}}",
+            "rules[0] (id=r1).assign.owner_tag",
+        ),
+        ("{id: BOMB, ASSIGN}", "rules[0].id"),
+        ("{id: r1, ASSIGN, description: MAP}", "rules[0] (id=r1).description"),
+        ("MAP", "rules[0].k0"),
+    ],
+)
+def test_yaml_bomb_in_a_rule_is_a_short_error(tmp_path: Path, rule: str, key: str) -> None:
+    rule = (
+        rule.replace("ASSIGN", "assign: {owner_tag: o, workload_tag: w}")
+        .replace("BOMB", list_bomb())
+        .replace("MAP", mapping_bomb())
+    )
+    path = write(tmp_path, f"rules:\n  - {rule}\n")
+    with pytest.raises(ConfigError) as info:
+        load_allocation_rules(path)
+    assert info.value.key == key
+    assert len(str(info.value)) < len(str(path)) + 200
+    with pytest.raises(ConfigError) as info:
+        load_allocation_rules(write(tmp_path, f"rules: {list_bomb()}\n"))
+    assert (info.value.key, info.value.message) == ("rules[0]", "expected a mapping, got a list")

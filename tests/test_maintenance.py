@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from yaml_bombs import list_bomb, mapping_bomb
 
 from tokenreview_pipeline.errors import ConfigError
 from tokenreview_pipeline.maintenance import (
@@ -236,7 +237,7 @@ R = 'recurring: daily, start_time: "01:00", end_time: "02:00"'
         (E, "start", "required"),
         (f"{S}, {E}, url: x", "url", "unknown key"),
         (f"{S}, {E}, source_url: 5", "source_url", "expected a URL"),
-        (f"{R.replace('daily', 'weekly')}, timezone: UTC", "recurring", "unsupported recurrence"),
+        (f"{R.replace('daily', 'weekly')}, timezone: UTC", "recurring", "expected 'daily'"),
         (f"{R.replace('01:00', '1:00')}, timezone: UTC", "start_time", "HH:MM"),
         (
             'recurring: daily, start_time: 12:30, end_time: "13:00", timezone: UTC',
@@ -250,6 +251,11 @@ R = 'recurring: daily, start_time: "01:00", end_time: "02:00"'
         (f"{R}, timezone: 8", "timezone", "expected an IANA time zone"),
         (R, "timezone", "required"),
         (f"{R}, timezone: UTC, {S}", "start", "unknown key"),
+        (f'start: "9999-12-31T23:30:00-01:00", {E}', "start", "out of range"),
+        (f"{S}, {E}, description: [a]", "description", "expected a string"),
+        (f"{R.replace('daily', 'null')}, timezone: UTC", "recurring", "expected 'daily', got null"),
+        (f"{R}, timezone: {'x' * 5000}", "timezone", "unknown time zone"),
+        (f"{R}, timezone: {'[' * 3}a{']' * 3}", "timezone", "expected an IANA time zone"),
     ],
 )
 def test_validation_errors(tmp_path: Path, item: str, key: str, fragment: str) -> None:
@@ -260,6 +266,7 @@ def test_validation_errors(tmp_path: Path, item: str, key: str, fragment: str) -
     assert info.value.key == f"windows[1].{key}"
     assert fragment in info.value.message
     assert str(info.value).startswith(f"{path}: windows[1].{key}: ")
+    assert len(info.value.message) < 200
 
 
 def test_window_not_a_mapping(tmp_path: Path) -> None:
@@ -292,3 +299,23 @@ def test_empty_and_missing(tmp_path: Path) -> None:
     assert load_maintenance_windows(write(tmp_path, "windows:\n")) == []
     with pytest.raises(ConfigError, match="file not found"):
         load_maintenance_windows(tmp_path / "nope.yaml")
+
+
+def test_yaml_bomb_in_a_window_is_a_short_error(tmp_path: Path) -> None:
+    for item, key in (
+        (f"{{{R}, timezone: {list_bomb()}}}", "windows[0].timezone"),
+        (f"{{{S}, end: {mapping_bomb()}}}", "windows[0].end"),
+        (list_bomb(), "windows[0]"),
+    ):
+        path = write(tmp_path, f"windows:\n  - {item}\n")
+        with pytest.raises(ConfigError) as info:
+            load_maintenance_windows(path)
+        assert info.value.key == key
+        assert len(str(info.value)) < len(str(path)) + 200
+
+
+def test_description_is_accepted_and_not_kept(tmp_path: Path) -> None:
+    windows = load_maintenance_windows(
+        write(tmp_path, f"windows:\n  - {{{R}, timezone: UTC, description: nightly}}\n")
+    )
+    assert windows == [RecurringWindow("daily", time(1, 0), time(2, 0), "UTC", None)]

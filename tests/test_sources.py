@@ -124,6 +124,10 @@ def test_empty_lists_are_configured_and_match_nothing(tmp_path: Path) -> None:
         ("api_keys: [a]\n", "api_keys", "unknown top-level key"),
         ("- a\n", "(document)", "expected a mapping"),
         ("api_key_ids: [\n", "(file)", "invalid YAML"),
+        ('source_cidrs: ["' + "1" * 5000 + '"]\n', "source_cidrs[0]", "not an IPv4/IPv6"),
+        ("source_cidrs: [[a]]\n", "source_cidrs[0]", "expected a non-empty string, got a list"),
+        ("api_key_ids: ['  ']\n", "api_key_ids[0]", "expected a non-empty string"),
+        ("5: [a]\n", "5", "unknown top-level key"),
     ],
 )
 def test_known_sources_errors(tmp_path: Path, text: str, key: str, fragment: str) -> None:
@@ -133,6 +137,7 @@ def test_known_sources_errors(tmp_path: Path, text: str, key: str, fragment: str
     assert info.value.key == key
     assert fragment in info.value.message
     assert str(info.value).startswith(f"{path}: {key}: ")
+    assert len(info.value.message) < 200
 
 
 # ------------------------------------------------------------- evidence sources
@@ -215,3 +220,33 @@ def test_evidence_file_missing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_evidence_sources(path)
     assert str(info.value) == f"{path}: (file): file not found"
+
+
+def test_known_ids_are_stripped(tmp_path: Path) -> None:
+    known = load_known_sources(write(tmp_path, "k.yaml", "api_key_ids: [' key_a1 ']\n"))
+    assert known.api_key_ids == frozenset({"key_a1"})
+
+
+def test_evidence_url_with_credentials_is_not_echoed(tmp_path: Path) -> None:
+    url = "ftp://reader:hunter2hunter2@example.com/p"
+    path = write(
+        tmp_path,
+        "evidence_sources.yaml",
+        f'sources:\n  - {{area: pricing, url: "{url}", accessed_on: "2026-11-20"}}\n',
+    )
+    with pytest.raises(ConfigError) as info:
+        load_evidence_sources(path)
+    assert info.value.key == "sources[0].url"
+    assert "hunter2" not in str(info.value)
+
+
+def test_evidence_description_and_stripping(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "e.yaml",
+        'sources:\n  - {area: " pricing ", url: " https://example.com/p ", '
+        'accessed_on: "2026-11-20", description: the price page}\n',
+    )
+    assert load_evidence_sources(path) == [
+        EvidenceSource("pricing", "https://example.com/p", date(2026, 11, 20))
+    ]

@@ -24,11 +24,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
+from typing import Annotated, ClassVar
 
-from tokenreview_pipeline.errors import ConfigError, describe, load_yaml_file
+from pydantic import BeforeValidator, Field, PlainValidator, model_validator
+
+from tokenreview_pipeline.errors import clipped, describe, load_yaml_file, shown
+from tokenreview_pipeline.schema import (
+    FileModel,
+    NonEmptyStr,
+    OptionalText,
+    invalid,
+    non_empty_str,
+    null_as,
+    validate_document,
+)
 
 __all__ = [
     "DEFAULT_PRIORITY",
+    "MAX_PRIORITY",
     "UNALLOCATED",
     "AllocationDecision",
     "AllocationRule",
@@ -47,10 +60,8 @@ __all__ = [
 DEFAULT_PRIORITY = 100
 UNALLOCATED = "unallocated"
 
-RULE_KEYS = frozenset({"id", "priority", "match", "assign", "description"})
-MATCH_KEYS = ("tags", "api_key_id", "model", "endpoint", "environment")
-ASSIGN_KEYS = ("owner_tag", "workload_tag", "environment", "request_class")
-REQUIRED_ASSIGN_KEYS = ("owner_tag", "workload_tag")
+# Bounds of `priority` (SPEC 2.2 says only "an int"): wide, and fits a 32-bit column.
+MAX_PRIORITY = 1_000_000_000
 PLAIN_FIELDS = frozenset({"model", "endpoint", "api_key_id", "environment"})
 TAG_PREFIX = "tags."
 
@@ -117,7 +128,7 @@ def parse_template(template: str) -> tuple[TemplatePart, ...]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise ValueError(f"malformed template {template!r}: {exc}") from None
+        raise ValueError(f"malformed template {shown(template, 80)}: {exc}") from None
     for literal, field_name, format_spec, conversion in parsed:
         if literal:
             parts.append(("literal", literal))
@@ -125,8 +136,8 @@ def parse_template(template: str) -> tuple[TemplatePart, ...]:
             continue
         if conversion is not None or format_spec:
             raise ValueError(
-                f"placeholder {{{field_name}}} in {template!r} may not use a conversion "
-                "or format spec"
+                f"placeholder {{{clipped(field_name)}}} in {shown(template, 80)} may not use "
+                "a conversion or format spec"
             )
         if field_name in PLAIN_FIELDS:
             parts.append(("field", field_name))
@@ -134,7 +145,8 @@ def parse_template(template: str) -> tuple[TemplatePart, ...]:
             parts.append(("field", field_name))
         else:
             raise ValueError(
-                f"unknown placeholder {{{field_name}}} in {template!r}; allowed: "
+                f"unknown placeholder {{{clipped(field_name)}}} in {shown(template, 80)}; "
+                "allowed: "
                 "{tags.NAME} {model} {endpoint} {api_key_id} {environment}"
             )
     return tuple(parts)
@@ -242,172 +254,122 @@ def decide_allocation(
 # ------------------------------------------------------------------------- loading
 
 
-class _RuleContext:
-    """Builds ``rules[i] (id=x).key`` paths for error messages."""
-
-    def __init__(self, path: str | os.PathLike[str], index: int, rule_id: str | None) -> None:
-        self.path = path
-        self.prefix = f"rules[{index}]" + (f" (id={rule_id})" if rule_id else "")
-
-    def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(self.path, f"{self.prefix}.{key}" if key else self.prefix, message)
+def _template(value: object) -> str:
+    text = non_empty_str(value)
+    try:
+        parse_template(text)
+    except ValueError as exc:
+        raise invalid(str(exc)) from None
+    return text
 
 
-def _nonempty_str(ctx: _RuleContext, key: str, value: object) -> str:
-    if not isinstance(value, str) or value == "":
-        raise ctx.error(key, f"expected a non-empty string, got {describe(value)}")
+def _tag_value(value: object) -> str:
+    if not isinstance(value, str):
+        raise invalid(
+            f"expected a string, got {describe(value)} (quote values such as yes, no, on, "
+            "123 in YAML)"
+        )
     return value
 
 
-def _parse_match(ctx: _RuleContext, raw: object) -> RuleMatch:
-    if raw is None:
-        return RuleMatch()
-    if not isinstance(raw, dict):
-        raise ctx.error("match", f"expected a mapping, got {describe(raw)}")
-    unknown = [k for k in raw if k not in MATCH_KEYS]
-    if unknown:
-        raise ctx.error(
-            f"match.{unknown[0]}", f"unknown match key; allowed: {', '.join(MATCH_KEYS)}"
+def _api_key_ids(value: object) -> object:
+    """``api_key_id: key_a1`` or ``api_key_id: [key_a1, key_a2]``: a list either way."""
+    if isinstance(value, str):
+        return [non_empty_str(value)]
+    if isinstance(value, list):
+        if not value:
+            raise invalid("expected a string or a non-empty list")
+        return value
+    raise invalid(f"expected a string or a list of strings, got {describe(value)}")
+
+
+_Template = Annotated[str, PlainValidator(_template)]
+
+
+class _MatchModel(FileModel):
+    key_kind: ClassVar[str] = "match key"
+    null_is_empty: ClassVar[bool] = True  # `match:` with nothing: matches everything
+
+    tags: Annotated[dict[NonEmptyStr, Annotated[str, PlainValidator(_tag_value)]], null_as({})] = (
+        Field(default_factory=dict)
+    )
+    api_key_id: Annotated[list[NonEmptyStr], BeforeValidator(_api_key_ids)] | None = None
+    model: NonEmptyStr | None = None
+    endpoint: NonEmptyStr | None = None
+    environment: NonEmptyStr | None = None
+
+    def rule_match(self) -> RuleMatch:
+        return RuleMatch(
+            tags=MappingProxyType(dict(self.tags)),
+            api_key_ids=None if self.api_key_id is None else frozenset(self.api_key_id),
+            model=self.model,
+            endpoint=self.endpoint,
+            environment=self.environment,
         )
 
-    tags: dict[str, str] = {}
-    raw_tags = raw.get("tags")
-    if raw_tags is not None:
-        if not isinstance(raw_tags, dict):
-            raise ctx.error("match.tags", f"expected a mapping, got {describe(raw_tags)}")
-        for name, value in raw_tags.items():
-            if not isinstance(name, str) or name == "":
-                raise ctx.error("match.tags", f"tag names must be non-empty strings: {name!r}")
-            if not isinstance(value, str):
-                raise ctx.error(
-                    f"match.tags.{name}",
-                    f"expected a string, got {describe(value)} (quote values such as "
-                    "yes, no, on, 123 in YAML)",
+
+class _AssignModel(FileModel):
+    key_kind: ClassVar[str] = "assign key"
+
+    owner_tag: _Template
+    workload_tag: _Template
+    environment: _Template | None = None
+    request_class: _Template | None = None
+
+    def templates(self) -> Mapping[str, str]:
+        """The given templates, in this canonical key order."""
+        return MappingProxyType({key: value for key, value in self if value is not None})
+
+
+class _RuleModel(FileModel):
+    key_kind: ClassVar[str] = "rule key"
+
+    id: NonEmptyStr
+    priority: Annotated[
+        int, null_as(DEFAULT_PRIORITY), Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    ] = DEFAULT_PRIORITY
+    match: _MatchModel = Field(default_factory=_MatchModel)
+    assign: _AssignModel
+    description: OptionalText = None
+
+    def rule(self, position: int) -> AllocationRule:
+        return AllocationRule(
+            id=self.id,
+            priority=self.priority,
+            position=position,
+            match=self.match.rule_match(),
+            assign=self.assign.templates(),
+            description=self.description,
+        )
+
+
+class _RulesFile(FileModel):
+    key_kind: ClassVar[str] = "top-level key"
+
+    rules: Annotated[list[_RuleModel], null_as([])]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> _RulesFile:
+        first_use: dict[str, int] = {}
+        for index, rule in enumerate(self.rules):
+            if rule.id in first_use:
+                raise invalid(
+                    f"duplicate id (first used by rules[{first_use[rule.id]}])",
+                    "rules",
+                    index,
+                    "id",
                 )
-            tags[name] = value
-
-    api_key_ids: frozenset[str] | None = None
-    raw_keys = raw.get("api_key_id")
-    if raw_keys is not None:
-        if isinstance(raw_keys, str):
-            api_key_ids = frozenset({_nonempty_str(ctx, "match.api_key_id", raw_keys)})
-        elif isinstance(raw_keys, list):
-            if not raw_keys:
-                raise ctx.error("match.api_key_id", "expected a string or a non-empty list")
-            api_key_ids = frozenset(
-                _nonempty_str(ctx, f"match.api_key_id[{i}]", v) for i, v in enumerate(raw_keys)
-            )
-        else:
-            raise ctx.error(
-                "match.api_key_id",
-                f"expected a string or a list of strings, got {describe(raw_keys)}",
-            )
-
-    def optional_str(key: str) -> str | None:
-        value = raw.get(key)
-        return None if value is None else _nonempty_str(ctx, f"match.{key}", value)
-
-    return RuleMatch(
-        tags=MappingProxyType(tags),
-        api_key_ids=api_key_ids,
-        model=optional_str("model"),
-        endpoint=optional_str("endpoint"),
-        environment=optional_str("environment"),
-    )
-
-
-def _parse_assign(ctx: _RuleContext, raw: object) -> Mapping[str, str]:
-    if raw is None:
-        raise ctx.error("assign", "required (with owner_tag and workload_tag)")
-    if not isinstance(raw, dict):
-        raise ctx.error("assign", f"expected a mapping, got {describe(raw)}")
-    unknown = [k for k in raw if k not in ASSIGN_KEYS]
-    if unknown:
-        raise ctx.error(
-            f"assign.{unknown[0]}", f"unknown assign key; allowed: {', '.join(ASSIGN_KEYS)}"
-        )
-    for key in REQUIRED_ASSIGN_KEYS:
-        if raw.get(key) is None:
-            raise ctx.error(f"assign.{key}", "required")
-    assign: dict[str, str] = {}
-    for key in ASSIGN_KEYS:  # canonical order
-        if key not in raw or (raw[key] is None and key not in REQUIRED_ASSIGN_KEYS):
-            continue
-        template = _nonempty_str(ctx, f"assign.{key}", raw[key])
-        try:
-            parse_template(template)
-        except ValueError as exc:
-            raise ctx.error(f"assign.{key}", str(exc)) from None
-        assign[key] = template
-    return MappingProxyType(assign)
-
-
-def _parse_rule(
-    path: str | os.PathLike[str], index: int, raw: object, seen_ids: dict[str, int]
-) -> AllocationRule:
-    if not isinstance(raw, dict):
-        raise ConfigError(path, f"rules[{index}]", f"expected a mapping, got {describe(raw)}")
-    raw_id = raw.get("id")
-    bare = _RuleContext(path, index, None)
-    if raw_id is None:
-        raise bare.error("id", "required")
-    rule_id = _nonempty_str(bare, "id", raw_id)
-    ctx = _RuleContext(path, index, rule_id)
-    if rule_id in seen_ids:
-        raise ctx.error("id", f"duplicate id (first used by rules[{seen_ids[rule_id]}])")
-
-    unknown = [k for k in raw if k not in RULE_KEYS]
-    if unknown:
-        raise ctx.error(
-            str(unknown[0]), f"unknown rule key; allowed: {', '.join(sorted(RULE_KEYS))}"
-        )
-
-    priority = raw.get("priority", DEFAULT_PRIORITY)
-    if priority is None:
-        priority = DEFAULT_PRIORITY
-    if isinstance(priority, bool) or not isinstance(priority, int):
-        raise ctx.error("priority", f"expected an integer, got {describe(priority)}")
-
-    description = raw.get("description")
-    if description is not None and not isinstance(description, str):
-        raise ctx.error("description", f"expected a string, got {describe(description)}")
-
-    return AllocationRule(
-        id=rule_id,
-        priority=priority,
-        position=index,
-        match=_parse_match(ctx, raw.get("match")),
-        assign=_parse_assign(ctx, raw.get("assign")),
-        description=description,
-    )
+            first_use[rule.id] = index
+        return self
 
 
 def load_allocation_rules(path: str | os.PathLike[str]) -> list[AllocationRule]:
     """Read ``allocation_rules.yaml``; rules come back in try order ``(priority, position)``.
 
-    Raises ``ConfigError`` naming the file and the rule/key at fault.
+    Raises ``ConfigError`` naming the file and the rule/key at fault
+    (``rules[2] (id=search-prod).assign.owner_tag``).
     """
-    doc = load_yaml_file(path)
-    if not isinstance(doc, dict):
-        raise ConfigError(
-            path, "(document)", f"expected a mapping with 'rules', got {describe(doc)}"
-        )
-    unknown = [k for k in doc if k != "rules"]
-    if unknown:
-        raise ConfigError(path, str(unknown[0]), "unknown top-level key; allowed: rules")
-    if "rules" not in doc:
-        raise ConfigError(path, "rules", "required")
-    raw_rules = doc["rules"]
-    if raw_rules is None:
-        raw_rules = []
-    if not isinstance(raw_rules, list):
-        raise ConfigError(path, "rules", f"expected a list, got {describe(raw_rules)}")
-
-    seen_ids: dict[str, int] = {}
-    rules: list[AllocationRule] = []
-    for index, raw in enumerate(raw_rules):
-        rule = _parse_rule(path, index, raw, seen_ids)
-        seen_ids[rule.id] = index
-        rules.append(rule)
+    doc = validate_document(_RulesFile, load_yaml_file(path), path, labels={"rules": "id"})
+    rules = [model.rule(position) for position, model in enumerate(doc.rules)]
     rules.sort(key=lambda r: (r.priority, r.position))
     return rules

@@ -29,7 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.config import CADENCES, TokenreviewConfig, load_config
+from tokenreview_pipeline.config import (
+    CADENCES,
+    TokenreviewConfig,
+    load_config,
+    load_review_inputs,
+)
 from tokenreview_pipeline.cycles import (
     CycleError,
     cycle_start_for,
@@ -58,6 +63,14 @@ def _date(text: str) -> date:
 
 def _load(args: argparse.Namespace) -> TokenreviewConfig:
     return load_config(args.config, database_url=getattr(args, "database_url", None))
+
+
+def _load_for_run(args: argparse.Namespace) -> TokenreviewConfig:
+    """The config, with every file it names validated: a run refuses bad configuration
+    (exit 2) before it reads any data or writes the ledger."""
+    config = _load(args)
+    load_review_inputs(config)
+    return config
 
 
 def _jsonable(value: Any) -> Any:
@@ -198,7 +211,7 @@ def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    config = _load(args)
+    config = _load_for_run(args)
     result = run_cycle(
         config, args.cycle, args.review_date, args.database_url, log_level=args.log_level
     )
@@ -219,7 +232,7 @@ def cycles_between(first: date, last: date, cadence: str) -> list[str]:
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Run past cycles one after another, oldest first; one Dagster run per cycle,
     tagged with a shared backfill id so the UI groups them."""
-    config = _load(args)
+    config = _load_for_run(args)
     if args.last < args.first:
         raise CliError(f"--to {args.last} is before --from {args.first}")
     cycles = cycles_between(args.first, args.last, config.cadence)

@@ -6,7 +6,10 @@ reports a problem as ``ConfigError(file, key, message)``, whose text is
 who owns the file can fix it without reading code.
 
 Messages never quote a YAML source line (only line/column numbers), so a secret
-pasted into a config file by mistake is not echoed into logs.
+pasted into a config file by mistake is not echoed into logs; a value is described by
+its type (:func:`describe`) or shown as a short, redacted scalar (:func:`shown`), never
+formatted whole, so a huge or self-multiplying value (a YAML "billion laughs" document)
+cannot blow up an error message.
 """
 
 from __future__ import annotations
@@ -19,10 +22,17 @@ import yaml
 
 __all__ = [
     "ConfigError",
+    "clipped",
     "describe",
     "load_yaml_file",
-    "load_yaml_list",
+    "shown",
 ]
+
+# Longest string shown in a message, and how much of a string is scanned for secrets
+# before it is cut (a secret cut in two would no longer look like one).
+SHOWN_CHARS = 40
+_SCANNED_CHARS = 400
+_SHOWN_INT_LIMIT = 10**15
 
 
 class ConfigError(ValueError):
@@ -64,8 +74,82 @@ def describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+def clipped(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text`` with its secrets redacted (SPEC 2.5), cut to ``limit`` characters
+    (``...`` marks the cut)."""
+    # Imported here: the record module may one day raise ConfigError itself.
+    from tokenreview_pipeline.extract.records import redact_text
+
+    head, _ = redact_text(text[: max(limit, _SCANNED_CHARS)])
+    if len(head) > limit or len(text) > _SCANNED_CHARS:
+        return head[:limit] + "..."
+    return head
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A bad value as an error message may show it: bounded, and never a secret.
+
+    A string is quoted, redacted and cut to ``limit`` characters; a number is shown
+    when short; anything else (a list, a mapping, ...) is only :func:`describe`-d, as
+    formatting it could take unbounded time and memory.
+    """
+    if isinstance(value, str):
+        return repr(clipped(value, limit))
+    if isinstance(value, float):
+        return repr(value)  # at most ~24 characters, inf and nan included
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value) if -_SHOWN_INT_LIMIT < value < _SHOWN_INT_LIMIT else "a huge integer"
+    return describe(value)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _UniqueKeySafeLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys in a mapping (PyYAML keeps the last)."""
+    """SafeLoader that rejects duplicate keys in a mapping (PyYAML keeps the last).
+
+    Merge keys (``<<: *base``) work as in YAML 1.1: a key written in the mapping wins
+    over a merged one, and an earlier merged mapping over a later one. Unlike PyYAML's
+    own ``flatten_mapping``, each merged key is kept once, so nested merges of the same
+    anchor (``<<: [*a, *a]``, repeated) cannot grow exponentially.
+    """
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        explicit = [(k, v) for k, v in node.value if k.tag != _MERGE_TAG]
+        merged_sources: list[yaml.MappingNode] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                continue
+            subnodes = (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            )
+            for subnode in subnodes:
+                if not isinstance(subnode, yaml.MappingNode):
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"expected a mapping to merge, but found {subnode.id}",
+                        subnode.start_mark,
+                    )
+                merged_sources.append(subnode)
+        if not merged_sources:
+            return
+        seen = {_key_identity(k) for k, _ in explicit}
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        for source in merged_sources:
+            self.flatten_mapping(source)  # once per node: it holds no merge key afterwards
+            for key_node, value_node in source.value:
+                identity = _key_identity(key_node)
+                if identity not in seen:
+                    seen.add(identity)
+                    merged.append((key_node, value_node))
+        node.value = merged + explicit
+
+
+def _key_identity(node: yaml.Node) -> object:
+    # Scalar keys compare by resolved tag and text; other keys are unhashable in Python
+    # and fail at construction anyway.
+    return (node.tag, node.value) if isinstance(node, yaml.ScalarNode) else id(node)
 
 
 def _construct_mapping_unique(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -82,7 +166,7 @@ def _construct_mapping_unique(loader: yaml.SafeLoader, node: yaml.MappingNode) -
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"duplicate key {key!r} (line {mark.line + 1}, column {mark.column + 1})",
+                f"duplicate key {shown(key)} (line {mark.line + 1}, column {mark.column + 1})",
                 None,
             )
         seen[key] = True
@@ -126,23 +210,8 @@ def load_yaml_file(path: str | os.PathLike[str]) -> Any:
         return yaml.load(text, Loader=_UniqueKeySafeLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ConfigError(p, "(file)", f"invalid YAML: {_yaml_error_text(exc)}") from None
-
-
-def load_yaml_list(path: str | os.PathLike[str], key: str) -> list[Any]:
-    """A YAML file whose only top-level key ``key`` holds a list (``key: []`` for none)."""
-    doc = load_yaml_file(path)
-    if not isinstance(doc, dict):
-        raise ConfigError(
-            path, "(document)", f"expected a mapping with '{key}', got {describe(doc)}"
-        )
-    for other in doc:
-        if other != key:
-            raise ConfigError(path, str(other), f"unknown top-level key; allowed: {key}")
-    if key not in doc:
-        raise ConfigError(path, key, f"required (use '{key}: []' for none)")
-    raw = doc[key]
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ConfigError(path, key, f"expected a list, got {describe(raw)}")
-    return raw
+    except RecursionError:
+        raise ConfigError(p, "(file)", "invalid YAML: nested too deeply") from None
+    except ValueError:
+        # int() refuses integers of more than 4300 digits (CPython's conversion limit).
+        raise ConfigError(p, "(file)", "invalid YAML: a number too long to read") from None

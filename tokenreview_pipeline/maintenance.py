@@ -32,9 +32,20 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tokenreview_pipeline.errors import ConfigError, describe, load_yaml_list
+from pydantic import PlainValidator, model_validator
+
+from tokenreview_pipeline.errors import describe, load_yaml_file, shown
+from tokenreview_pipeline.schema import (
+    FileModel,
+    OptionalText,
+    invalid,
+    null_as,
+    one_of,
+    validate_document,
+)
 
 __all__ = [
     "AbsoluteWindow",
@@ -45,9 +56,6 @@ __all__ = [
     "load_maintenance_windows",
 ]
 
-_ABSOLUTE_KEYS = ("start", "end", "source_url", "description")
-_RECURRING_KEYS = ("recurring", "start_time", "end_time", "timezone", "source_url", "description")
-_RECURRENCES = ("daily",)
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 
@@ -81,110 +89,115 @@ Window = AbsoluteWindow | RecurringWindow
 # ------------------------------------------------------------------------- loading
 
 
-def _parse_timestamp(path: str | os.PathLike[str], key: str, value: object) -> datetime:
+def _aware_timestamp(value: object) -> datetime:
     if isinstance(value, datetime):
         parsed = value  # YAML already parsed an unquoted timestamp
     elif isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ConfigError(
-                path, key, f"invalid timestamp {value!r}; expected ISO 8601 with an offset or Z"
+            raise invalid(
+                f"invalid timestamp {shown(value)}; expected ISO 8601 with an offset or Z"
             ) from None
     elif isinstance(value, date):
-        raise ConfigError(path, key, "expected a timestamp with a time and an offset, got a date")
+        raise invalid("expected a timestamp with a time and an offset, got a date")
     else:
-        raise ConfigError(path, key, f"expected an ISO 8601 timestamp, got {describe(value)}")
+        raise invalid(f"expected an ISO 8601 timestamp, got {describe(value)}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ConfigError(path, key, "timestamp has no UTC offset; add 'Z' or e.g. '+08:00'")
-    return parsed.astimezone(UTC)
+        raise invalid("timestamp has no UTC offset; add 'Z' or e.g. '+08:00'")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise invalid("timestamp out of range") from None
 
 
-def _parse_hhmm(path: str | os.PathLike[str], key: str, value: object) -> time:
+def _hhmm(value: object) -> time:
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads unquoted 12:30 as the base-60 integer 750.
-        raise ConfigError(
-            path, key, 'expected a quoted "HH:MM" string (YAML reads unquoted 12:30 as a number)'
-        )
+        raise invalid('expected a quoted "HH:MM" string (YAML reads unquoted 12:30 as a number)')
     if not isinstance(value, str) or not _HHMM.match(value.strip()):
-        shown = repr(value) if isinstance(value, str) else describe(value)
-        raise ConfigError(path, key, f'expected "HH:MM" (00:00 to 23:59), got {shown}')
+        got = shown(value) if isinstance(value, str) else describe(value)
+        raise invalid(f'expected "HH:MM" (00:00 to 23:59), got {got}')
     hours, minutes = value.strip().split(":")
     return time(int(hours), int(minutes))
 
 
-def _parse_zone(path: str | os.PathLike[str], key: str, value: object) -> str:
+def _zone_name(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(path, key, f"expected an IANA time zone name, got {describe(value)}")
+        raise invalid(f"expected an IANA time zone name, got {describe(value)}")
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            path, key, f"unknown time zone {value!r}; expected an IANA name such as Asia/Shanghai"
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise invalid(
+            f"unknown time zone {shown(value)}; expected an IANA name such as Asia/Shanghai"
         ) from None
     return value
 
 
-def _parse_source_url(path: str | os.PathLike[str], key: str, value: object) -> str | None:
-    if value is None:
-        return None
+def _url_text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(path, key, f"expected a URL string, got {describe(value)}")
+        raise invalid(f"expected a URL string, got {describe(value)}")
     return value
 
 
-def _check_keys(
-    path: str | os.PathLike[str], where: str, raw: dict[object, object], allowed: Sequence[str]
-) -> None:
-    for key in raw:
-        if key not in allowed:
-            raise ConfigError(path, f"{where}.{key}", f"unknown key; allowed: {', '.join(allowed)}")
+_Timestamp = Annotated[datetime, PlainValidator(_aware_timestamp)]
+_SourceUrl = Annotated[str, PlainValidator(_url_text)]
 
 
-def _parse_window(path: str | os.PathLike[str], index: int, raw: object) -> Window:
-    where = f"windows[{index}]"
-    if not isinstance(raw, dict):
-        raise ConfigError(path, where, f"expected a mapping, got {describe(raw)}")
-    if "recurring" in raw:
-        _check_keys(path, where, raw, _RECURRING_KEYS)
-        recurring = raw["recurring"]
-        if recurring not in _RECURRENCES:
-            raise ConfigError(
-                path,
-                f"{where}.recurring",
-                f"unsupported recurrence {recurring!r}; supported: {', '.join(_RECURRENCES)}",
-            )
-        for key in ("start_time", "end_time", "timezone"):
-            if raw.get(key) is None:
-                raise ConfigError(path, f"{where}.{key}", "required for a recurring window")
+class _AbsoluteWindowModel(FileModel):
+    start: _Timestamp
+    end: _Timestamp
+    source_url: _SourceUrl | None = None
+    description: OptionalText = None
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> _AbsoluteWindowModel:
+        if self.end <= self.start:
+            raise invalid("must be after start", "end")
+        return self
+
+    def window(self) -> AbsoluteWindow:
+        return AbsoluteWindow(start=self.start, end=self.end, source_url=self.source_url)
+
+
+class _RecurringWindowModel(FileModel):
+    recurring: Literal["daily"]
+    start_time: Annotated[time, PlainValidator(_hhmm)]
+    end_time: Annotated[time, PlainValidator(_hhmm)]
+    timezone: Annotated[str, PlainValidator(_zone_name)]
+    source_url: _SourceUrl | None = None
+    description: OptionalText = None
+
+    def window(self) -> RecurringWindow:
         return RecurringWindow(
-            recurring=recurring,
-            start_time=_parse_hhmm(path, f"{where}.start_time", raw["start_time"]),
-            end_time=_parse_hhmm(path, f"{where}.end_time", raw["end_time"]),
-            timezone=_parse_zone(path, f"{where}.timezone", raw["timezone"]),
-            source_url=_parse_source_url(path, f"{where}.source_url", raw.get("source_url")),
+            recurring=self.recurring,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            timezone=self.timezone,
+            source_url=self.source_url,
         )
-    _check_keys(path, where, raw, _ABSOLUTE_KEYS)
-    for key in ("start", "end"):
-        if raw.get(key) is None:
-            raise ConfigError(
-                path, f"{where}.{key}", "required (or use 'recurring: daily' with start_time)"
-            )
-    start = _parse_timestamp(path, f"{where}.start", raw["start"])
-    end = _parse_timestamp(path, f"{where}.end", raw["end"])
-    if end <= start:
-        raise ConfigError(path, f"{where}.end", "must be after start")
-    return AbsoluteWindow(
-        start=start,
-        end=end,
-        source_url=_parse_source_url(path, f"{where}.source_url", raw.get("source_url")),
-    )
+
+
+def _window_model(raw: dict[Any, Any]) -> type[_AbsoluteWindowModel | _RecurringWindowModel]:
+    return _RecurringWindowModel if "recurring" in raw else _AbsoluteWindowModel
+
+
+class _WindowsFile(FileModel):
+    key_kind: ClassVar[str] = "top-level key"
+
+    windows: Annotated[
+        list[Annotated[_AbsoluteWindowModel | _RecurringWindowModel, one_of(_window_model)]],
+        null_as([]),
+    ]
 
 
 def load_maintenance_windows(path: str | os.PathLike[str]) -> list[Window]:
-    """Read ``maintenance_windows.yaml`` (top-level ``windows``), in file order."""
-    raw = load_yaml_list(path, "windows")
-    return [_parse_window(path, i, w) for i, w in enumerate(raw)]
+    """Read ``maintenance_windows.yaml`` (top-level ``windows``), in file order.
+
+    Raises ``ConfigError`` naming the file and the key (``windows[1].timezone``).
+    """
+    doc = validate_document(_WindowsFile, load_yaml_file(path), path)
+    return [model.window() for model in doc.windows]
 
 
 # ----------------------------------------------------------------- wall-clock maths

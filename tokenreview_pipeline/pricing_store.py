@@ -50,7 +50,9 @@ def fetch_pricing_snapshot(
     cfg = config.pricing
     try:
         raw = fetch_pricing_bytes(cfg.url, base_dir=Path(config.base_dir))
-        snapshot = parse_pricing(raw, fmt=cfg.format, configured_url=safe_url(cfg.url), accessed_at=now)
+        snapshot = parse_pricing(
+            raw, fmt=cfg.format, configured_url=safe_url(cfg.url), accessed_at=now
+        )
     except PricingFormatError as exc:  # fetched, but not a valid price document
         error = f"pricing document from {safe_url(cfg.url)} is invalid: {exc}"
     except PricingFetchError as exc:  # its message names the URL (without credentials)

@@ -14,12 +14,25 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Annotated, ClassVar
 
-from tokenreview_pipeline.errors import ConfigError, describe, load_yaml_file, load_yaml_list
+from pydantic import PlainValidator
+
+from tokenreview_pipeline.errors import load_yaml_file, shown
+from tokenreview_pipeline.schema import (
+    FileModel,
+    HttpUrl,
+    IsoDate,
+    OptionalText,
+    StrippedStr,
+    invalid,
+    null_as,
+    stripped_str,
+    validate_document,
+)
 
 __all__ = [
     "EvidenceSource",
@@ -34,9 +47,6 @@ __all__ = [
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_KNOWN_KEYS = ("api_key_ids", "source_cidrs")
-_EVIDENCE_KEYS = ("area", "url", "accessed_on", "description")
-
 
 # ---------------------------------------------------------------- known sources
 
@@ -49,17 +59,20 @@ class KnownSources:
     source_cidrs: tuple[IPNetwork, ...] | None = None
 
 
-def _string_list(path: str | os.PathLike[str], key: str, value: object) -> list[str]:
-    if not isinstance(value, list):
-        raise ConfigError(path, key, f"expected a list of strings, got {describe(value)}")
-    out: list[str] = []
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigError(
-                path, f"{key}[{i}]", f"expected a non-empty string, got {describe(item)}"
-            )
-        out.append(item.strip())
-    return out
+def _network(value: object) -> IPNetwork:
+    text = stripped_str(value)
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise invalid(f"not an IPv4/IPv6 network: {shown(text)}") from None
+
+
+class _KnownSourcesFile(FileModel):
+    key_kind: ClassVar[str] = "top-level key"
+    null_is_empty: ClassVar[bool] = True
+
+    api_key_ids: list[StrippedStr] | None = None
+    source_cidrs: list[Annotated[IPNetwork, PlainValidator(_network)]] | None = None
 
 
 def load_known_sources(path: str | os.PathLike[str] | None) -> KnownSources:
@@ -70,34 +83,11 @@ def load_known_sources(path: str | os.PathLike[str] | None) -> KnownSources:
     """
     if path is None or not Path(path).exists():
         return KnownSources()
-    doc = load_yaml_file(path)
-    if doc is None:
-        return KnownSources()
-    if not isinstance(doc, dict):
-        raise ConfigError(path, "(document)", f"expected a mapping, got {describe(doc)}")
-    for key in doc:
-        if key not in _KNOWN_KEYS:
-            raise ConfigError(
-                path, str(key), f"unknown top-level key; allowed: {', '.join(_KNOWN_KEYS)}"
-            )
-
-    api_key_ids: frozenset[str] | None = None
-    if doc.get("api_key_ids") is not None:
-        api_key_ids = frozenset(_string_list(path, "api_key_ids", doc["api_key_ids"]))
-
-    source_cidrs: tuple[IPNetwork, ...] | None = None
-    if doc.get("source_cidrs") is not None:
-        networks: list[IPNetwork] = []
-        for i, text in enumerate(_string_list(path, "source_cidrs", doc["source_cidrs"])):
-            try:
-                networks.append(ipaddress.ip_network(text, strict=False))
-            except ValueError as exc:
-                raise ConfigError(
-                    path, f"source_cidrs[{i}]", f"not an IPv4/IPv6 network: {exc}"
-                ) from None
-        source_cidrs = tuple(networks)
-
-    return KnownSources(api_key_ids=api_key_ids, source_cidrs=source_cidrs)
+    doc = validate_document(_KnownSourcesFile, load_yaml_file(path), path)
+    return KnownSources(
+        api_key_ids=None if doc.api_key_ids is None else frozenset(doc.api_key_ids),
+        source_cidrs=None if doc.source_cidrs is None else tuple(doc.source_cidrs),
+    )
 
 
 def api_key_known(known: KnownSources, api_key_id: str) -> bool | None:
@@ -153,56 +143,23 @@ class EvidenceSource:
     accessed_on: date
 
 
-def _parse_date(path: str | os.PathLike[str], key: str, value: object) -> date:
-    if isinstance(value, datetime):  # datetime is a date subclass: check it first
-        raise ConfigError(path, key, "expected a date YYYY-MM-DD, got a timestamp")
-    if isinstance(value, date):
-        return value  # YAML already parsed an unquoted date
-    if isinstance(value, str):
-        text = value.strip()
-        if len(text) == 10:
-            try:
-                return date.fromisoformat(text)
-            except ValueError:
-                pass
-        raise ConfigError(path, key, f"expected a date YYYY-MM-DD, got {value!r}")
-    raise ConfigError(path, key, f"expected a date YYYY-MM-DD, got {describe(value)}")
+class _EvidenceSourceModel(FileModel):
+    area: StrippedStr
+    url: HttpUrl
+    accessed_on: IsoDate
+    description: OptionalText = None
+
+    def source(self) -> EvidenceSource:
+        return EvidenceSource(area=self.area, url=self.url, accessed_on=self.accessed_on)
 
 
-def _parse_url(path: str | os.PathLike[str], key: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(path, key, f"expected a URL string, got {describe(value)}")
-    parts = urlsplit(value.strip())
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ConfigError(path, key, f"expected an absolute http(s) URL, got {value!r}")
-    return value.strip()
+class _EvidenceSourcesFile(FileModel):
+    key_kind: ClassVar[str] = "top-level key"
 
-
-def _parse_evidence(path: str | os.PathLike[str], index: int, raw: object) -> EvidenceSource:
-    where = f"sources[{index}]"
-    if not isinstance(raw, dict):
-        raise ConfigError(path, where, f"expected a mapping, got {describe(raw)}")
-    for key in raw:
-        if key not in _EVIDENCE_KEYS:
-            raise ConfigError(
-                path, f"{where}.{key}", f"unknown key; allowed: {', '.join(_EVIDENCE_KEYS)}"
-            )
-    for key in ("area", "url", "accessed_on"):
-        if raw.get(key) is None:
-            raise ConfigError(path, f"{where}.{key}", "required")
-    area = raw["area"]
-    if not isinstance(area, str) or not area.strip():
-        raise ConfigError(
-            path, f"{where}.area", f"expected a non-empty string, got {describe(area)}"
-        )
-    return EvidenceSource(
-        area=area.strip(),
-        url=_parse_url(path, f"{where}.url", raw["url"]),
-        accessed_on=_parse_date(path, f"{where}.accessed_on", raw["accessed_on"]),
-    )
+    sources: Annotated[list[_EvidenceSourceModel], null_as([])]
 
 
 def load_evidence_sources(path: str | os.PathLike[str]) -> list[EvidenceSource]:
     """Read ``evidence_sources.yaml`` (top-level ``sources``), in file order."""
-    raw = load_yaml_list(path, "sources")
-    return [_parse_evidence(path, i, item) for i, item in enumerate(raw)]
+    doc = validate_document(_EvidenceSourcesFile, load_yaml_file(path), path)
+    return [model.source() for model in doc.sources]
