@@ -377,3 +377,43 @@ def test_known_source_cidrs_only(tmp_path, db_url):
     )
     run(cfg, db_url)
     assert_causes(db_url, c)
+
+
+def test_known_networks_match_every_address_form(tmp_path, db_url):
+    """Network membership is decided in SQL on address keys (ip_keys.py): an IPv4-mapped
+    IPv6 address is its IPv4 address and vice versa; a bare address is a /32."""
+    c = Cases()
+    cases = {
+        "mapped_addr_in_v4_net": ("::ffff:10.20.0.1", "platform_response"),
+        "mapped_addr_outside": ("::ffff:10.21.0.1", "unfamiliar_request_source"),
+        "v4_addr_in_mapped_net": ("192.168.3.4", "platform_response"),
+        "mapped_addr_on_bare_host": ("::ffff:172.16.5.9", "platform_response"),
+        "next_to_bare_host": ("172.16.5.10", "unfamiliar_request_source"),
+        "v4_last_address": ("10.20.255.255", "platform_response"),
+        "v6_first_address": ("2001:db8::", "platform_response"),
+        "v6_just_outside": ("2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "unfamiliar_request_source"),
+    }
+    for name, (ip, cause) in cases.items():
+        c.add(name, [{"status_code": 503, "source_ip": "10.20.0.9"}, {"source_ip": ip}], cause)
+    cfg = write_scenario(
+        tmp_path,
+        c.records,
+        known_sources={
+            "source_cidrs": [
+                "10.20.0.0/16",
+                "::ffff:192.168.0.0/112",
+                "172.16.5.9",
+                "2001:db8::/32",
+            ]
+        },
+    )
+    run(cfg, db_url)
+    assert_causes(db_url, c)
+
+
+def test_empty_known_lists_are_configured_and_match_nothing(tmp_path, db_url):
+    c = Cases()
+    c.pair("any_retry", {"status_code": 503, "source_ip": "10.20.0.9"}, "unfamiliar_request_source")
+    cfg = write_scenario(tmp_path, c.records, known_sources={"api_key_ids": [], "source_cidrs": []})
+    run(cfg, db_url)
+    assert_causes(db_url, c)

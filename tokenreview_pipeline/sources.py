@@ -38,10 +38,8 @@ __all__ = [
     "EvidenceSource",
     "IPNetwork",
     "KnownSources",
-    "api_key_known",
     "load_evidence_sources",
     "load_known_sources",
-    "source_ip_known",
 ]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -87,49 +85,6 @@ def load_known_sources(path: str | os.PathLike[str] | None) -> KnownSources:
     return KnownSources(
         api_key_ids=None if doc.api_key_ids is None else frozenset(doc.api_key_ids),
         source_cidrs=None if doc.source_cidrs is None else tuple(doc.source_cidrs),
-    )
-
-
-def api_key_known(known: KnownSources, api_key_id: str) -> bool | None:
-    """Whether ``api_key_id`` is listed; ``None`` when ``api_key_ids`` is not configured."""
-    if known.api_key_ids is None:
-        return None
-    return api_key_id in known.api_key_ids
-
-
-def _address_forms(source_ip: str) -> list[IPAddress]:
-    """The parsed address and its IPv4/IPv4-mapped-IPv6 twin; empty if unparseable."""
-    try:
-        address = ipaddress.ip_address(source_ip.strip())
-    except ValueError:
-        return []
-    forms: list[IPAddress] = [address]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            forms.append(address.ipv4_mapped)
-    else:
-        forms.append(ipaddress.IPv6Address(f"::ffff:{address}"))
-    return forms
-
-
-@lru_cache(maxsize=65_536)  # traffic comes from few addresses: parse each once
-def source_ip_known(known: KnownSources, source_ip: str | None) -> bool | None:
-    """Whether ``source_ip`` lies in a configured network.
-
-    ``None`` when ``source_cidrs`` is not configured; ``False`` when the address is
-    absent, unparseable or in none of the networks. An IPv4-mapped IPv6 address
-    (``::ffff:10.20.0.1``) counts as its IPv4 address, and vice versa.
-    """
-    if known.source_cidrs is None:
-        return None
-    if not isinstance(source_ip, str) or not source_ip.strip():
-        return False
-    forms = _address_forms(source_ip)
-    return any(
-        address in network
-        for address in forms
-        for network in known.source_cidrs
-        if address.version == network.version
     )
 
 
