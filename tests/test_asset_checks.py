@@ -157,9 +157,12 @@ def test_lost_record_blocks_request_attempts_and_downstream(tmp_path, db_url, mo
     assert lost.severity == ERROR
     (sample,) = lost.metadata["failing_sample"].value
     assert (sample["records_read"], sample["records_landed"]) == (3, 2)
-    # Built, checked, and not published: the previous rows stay.
-    assert materialization_metadata(result, "request_attempts")["published"] is False
+    # Built, checked, and not published: the previous rows stay, the new ones wait in
+    # the build table for inspection, and the cycle is not published.
+    assert materialization_metadata(result, "request_attempts")["blocked_by_checks"] is True
     assert {a["attempt_id"] for a in rows(db_url, "request_attempts")} == {"a1", "a2"}
+    assert {a["attempt_id"] for a in rows(db_url, "_build_request_attempts")} == {"a2", "a3"}
+    assert "cycle_publication" not in materialized(result)
     # Downstream assets did not run in this run; their previous rows stay too.
     assert "review_packets" not in materialized(result)
     assert "extraction_runs" not in materialized(result)

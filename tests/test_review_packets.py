@@ -836,25 +836,35 @@ def test_cost_per_successful_request(tmp_path, db_url):
 
 
 def _plant_request_class(db_url, config_path, workload: str, value: str | None):
-    """Overwrite request_class of a workload's published attempts, then rebuild the
-    cycle's review_packets with the pipeline's own model runner."""
-    attempts = ledger.request_attempts
-    with ledger.engine_for(db_url).begin() as conn:
+    """Copy the cycle's published attempts into a build of request_attempts with
+    request_class overwritten for one workload, then build the cycle's review_packets
+    from it with the pipeline's own model runner (into ``_build_review_packets``)."""
+    attempts, build = ledger.request_attempts, ledger.build_table("request_attempts")
+    columns = [c.name for c in attempts.columns]
+    engine = ledger.engine_for(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.delete(build).where(build.c.cycle_id == CYCLE))
         conn.execute(
-            sa.update(attempts)
-            .where(attempts.c.cycle_id == CYCLE, attempts.c.workload_tag == workload)
+            sa.insert(build).from_select(
+                [ledger.BUILD_RUN_ID, *columns],
+                sa.select(sa.literal("planted"), *attempts.c).where(attempts.c.cycle_id == CYCLE),
+            )
+        )
+        conn.execute(
+            sa.update(build)
+            .where(build.c.cycle_id == CYCLE, build.c.workload_tag == workload)
             .values(request_class=value)
         )
     config = load_config(config_path, database_url=db_url)
     params = cycle_params(parse_cycle(CYCLE, config.cadence), config, REVIEW_DATE, "planted")
-    return run_model(ledger.engine_for(db_url), discover_models()["review_packets"], params)
+    return run_model(engine, discover_models()["review_packets"], params)
 
 
 def test_request_class_recorded_fails_alone_for_an_empty_class(tmp_path, db_url):
     # SPEC 2.2 always resolves a non-empty request_class ('{environment}:{endpoint}'
     # at worst; an empty tag or a template over an empty value does not count), so
     # no log record can produce an empty one. The requirement is exercised on
-    # planted attempts: the published rows are edited and review_packets rebuilt.
+    # planted attempts: a build of the attempts is edited and review_packets built from it.
     cfg = write_scenario(
         tmp_path,
         [attempt("e1", ts(10), request_id="e1", tags=tags("empty", request_class=""))],
@@ -867,8 +877,8 @@ def test_request_class_recorded_fails_alone_for_an_empty_class(tmp_path, db_url)
     assert_passes(before)
 
     built = _plant_request_class(db_url, cfg, "search-empty", "")
-    assert built.published
-    (p,) = rows(db_url, "review_packets")
+    assert not built.blocked
+    (p,) = rows(db_url, "_build_review_packets")
     assert p["request_class"] == ""
     assert_fails(p, ["request_class_recorded"], {"request_class_recorded": "owner team-search"})
 
@@ -887,7 +897,7 @@ def test_request_class_recorded_fails_for_a_null_class(tmp_path, db_url):
     built = _plant_request_class(db_url, cfg, "search-null", None)
     failing_checks = [o.check.name for o in built.checks if not o.passed]
     assert failing_checks == ["evidence_requirements_met"], failing_checks  # a WARN finding
-    assert built.published
-    (p,) = rows(db_url, "review_packets")
+    assert not built.blocked
+    (p,) = rows(db_url, "_build_review_packets")
     assert (p["workload_tag"], p["request_class"]) == ("search-null", None)
     assert_fails(p, ["request_class_recorded"], {"request_class_recorded": "owner team-search"})

@@ -86,7 +86,7 @@ def test_replace_by_cycle_is_idempotent_and_scoped(tmp_path, db_url):
     model = _probe_model(tmp_path, SELECT_TWO)
     for cycle in ("2026-11-09", "2026-11-16", "2026-11-16"):
         run = run_model(engine, model, {"cycle_id": cycle, "day": date(2026, 11, 20)})
-        assert run.published and run.rows == 2
+        assert not run.blocked and run.rows == 2
     assert _count(db_url, "2026-11-16") == 2
     assert _count(db_url, "2026-11-09") == 2
 
@@ -108,28 +108,59 @@ def test_missing_or_unknown_columns_are_clear_errors(tmp_path, db_url):
         )
 
 
-def test_failing_blocking_check_keeps_published_rows(tmp_path, db_url):
+QUARANTINED_ONE = """
+SELECT :cycle_id AS cycle_id, 0 AS read_seq, 'a.jsonl' AS source_name, 1 AS source_line,
+       CAST(NULL AS INTEGER) AS source_page, 'malformed_json' AS reason,
+       CAST(NULL AS TEXT) AS attempt_id, s."timestamp",
+       '{' AS raw_redacted
+FROM stg_source_records AS s
+RIGHT JOIN (SELECT 1 AS one) AS probe ON 1 = 0
+"""
+
+
+def _published_probe(tmp_path, checks=()) -> SqlModel:
+    path = tmp_path / "quarantined_records.sql"
+    path.write_text(QUARANTINED_ONE)
+    return SqlModel(
+        "quarantined_records", path, QUARANTINED_ONE, "probe", (), ("cycle_id",), checks
+    )
+
+
+def _check(name: str, severity: str, sql: str, tmp_path) -> SqlCheck:
+    return SqlCheck(name, "quarantined_records", severity, name, sql, tmp_path / f"{name}.sql")
+
+
+def test_a_published_model_is_built_for_its_run_and_checked_there(tmp_path, db_url):
+    engine = ledger.engine_for(db_url)
+    params = {"cycle_id": "2026-11-16", "run_id": "run-1"}
+    never = _check(
+        "never_one",
+        "error",
+        "SELECT COUNT(*) AS n FROM {{ this }} WHERE cycle_id = :cycle_id HAVING COUNT(*) = 1",
+        tmp_path,
+    )
+    finding = _check(
+        "finding", "warn", "SELECT reason FROM {{ this }} WHERE cycle_id = :cycle_id", tmp_path
+    )
+    run = run_model(engine, _published_probe(tmp_path, (never, finding)), params)
+    assert run.table == "_build_quarantined_records"
+    assert run.blocked  # the error check failed; the warning alone would not block
+    assert [(o.check.name, o.passed) for o in run.checks] == [
+        ("never_one", False),
+        ("finding", False),
+    ]
+    with engine.connect() as conn:
+        built = conn.execute(sa.select(ledger.build_table("quarantined_records"))).mappings()
+        assert [(r["build_run_id"], r["reason"]) for r in built] == [("run-1", "malformed_json")]
+        published = conn.execute(sa.select(sa.func.count()).select_from(ledger.quarantined_records))
+        assert published.scalar_one() == 0  # nothing reaches analysts before publication
+        (build,) = conn.execute(sa.select(ledger.cycle_builds)).mappings()
+    assert (build["model"], build["run_id"], build["rows"]) == ("quarantined_records", "run-1", 1)
+
+
+def test_a_warning_never_blocks(tmp_path, db_url):
     engine = ledger.engine_for(db_url)
     params = {"cycle_id": "2026-11-16", "day": date(2026, 11, 20)}
-    run_model(engine, _probe_model(tmp_path, SELECT_TWO), params)
-
-    one_row = SELECT_TWO.split("UNION ALL")[0]
-    never_one = SqlCheck(
-        "at_least_two",
-        "stg_evidence_sources",
-        "error",
-        "two rows",
-        "SELECT COUNT(*) AS short FROM {{ this }} WHERE cycle_id = :cycle_id "
-        "GROUP BY cycle_id HAVING COUNT(*) < 2",
-        tmp_path / "c.sql",
-    )
-    run = run_model(engine, _probe_model(tmp_path, one_row, (never_one,)), params)
-    assert not run.published
-    assert [(o.check.name, o.failing_rows, o.sample) for o in run.checks] == [
-        ("at_least_two", 1, [{"short": 1}])
-    ]
-    assert _count(db_url, "2026-11-16") == 2  # the previous, checked rows stay
-
     warn = SqlCheck(
         "finding",
         "stg_evidence_sources",
@@ -138,6 +169,7 @@ def test_failing_blocking_check_keeps_published_rows(tmp_path, db_url):
         "SELECT url FROM {{ this }} WHERE cycle_id = :cycle_id",
         tmp_path / "w.sql",
     )
-    run = run_model(engine, _probe_model(tmp_path, one_row, (warn,)), params)
-    assert run.published and not run.checks[0].passed  # warnings never block
-    assert _count(db_url, "2026-11-16") == 1
+    run = run_model(engine, _probe_model(tmp_path, SELECT_TWO, (warn,)), params)
+    assert not run.blocked and not run.checks[0].passed
+    assert run.table == "stg_evidence_sources"  # not published: written in place
+    assert _count(db_url, "2026-11-16") == 2

@@ -31,9 +31,9 @@ from pydantic import (
 )
 
 from tokenreview_pipeline.allocation import AllocationRule, load_allocation_rules
+from tokenreview_pipeline.contract import FIELD_NAMES, REQUIRED_FIELDS
 from tokenreview_pipeline.cycles import CycleError, parse_cycle
 from tokenreview_pipeline.errors import ConfigError, clipped, describe, load_yaml_file, shown
-from tokenreview_pipeline.contract import FIELD_NAMES, REQUIRED_FIELDS
 from tokenreview_pipeline.maintenance import Window, load_maintenance_windows
 from tokenreview_pipeline.schema import (
     FileModel,

@@ -67,6 +67,8 @@ Share = sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")
 JsonText = sa.Text  # JSON documents stored as text (same on both backends)
 
 metadata = sa.MetaData()
+#: ``info`` of a published table (see ``is_published``).
+PUBLISHED = {"published": True}
 
 
 # Storage of each SPEC 2.1 field kind (contract.RecordField.kind).
@@ -105,7 +107,6 @@ def record_columns(
             )
         )
     return columns
-
 
 
 def _cycle() -> sa.Column:
@@ -335,6 +336,7 @@ request_attempts = sa.Table(
     sa.Column("cost_usd", Money),
     sa.Index("ix_request_attempts_attempt_id", "attempt_id"),
     comment="One row per staged attempt: grouping, retry cause, allocation and cost.",
+    info=PUBLISHED,
 )
 
 quarantined_records = sa.Table(
@@ -350,6 +352,7 @@ quarantined_records = sa.Table(
     sa.Column("timestamp", UtcDateTime),
     sa.Column("raw_redacted", sa.Text, nullable=False),
     comment="Defective records of the cycle (SPEC 4.1), redacted, content removed, <= 4 KiB.",
+    info=PUBLISHED,
 )
 
 extraction_runs = sa.Table(
@@ -363,6 +366,7 @@ extraction_runs = sa.Table(
     sa.Column("other_cycle_records", sa.BigInteger, nullable=False),
     sa.Column("redacted_values", sa.BigInteger, nullable=False),
     comment="Per cycle and run: where every record read went (SPEC 4.1 reconciliation).",
+    info=PUBLISHED,
 )
 
 review_packets = sa.Table(
@@ -405,6 +409,7 @@ review_packets = sa.Table(
     sa.Column("failed_requirements", JsonText, nullable=False),
     sa.Column("notes", sa.Text, nullable=False),
     comment="One evidence packet per (cycle, workload, request class) with pass/fail.",
+    info=PUBLISHED,
 )
 
 
@@ -466,21 +471,78 @@ focus_charges = sa.Table(
     sa.Column("x_PacketResult", sa.String(4), nullable=False),
     sa.Column("x_CostIsEstimate", sa.Boolean, nullable=False),
     comment="The cycle's estimated charges as FinOps FOCUS 1.2 rows (costs are estimates).",
+    info=PUBLISHED,
 )
 
 
-def build_table(name: str) -> sa.Table:
-    """The ``_build_<name>`` twin of a model table (same columns, no indexes)."""
-    source = metadata.tables[name]
-    key = f"_build_{name}"
-    if key in metadata.tables:
-        return metadata.tables[key]
+# ------------------------------------------------------------- publication
+
+cycle_leases = sa.Table(
+    "cycle_leases",
+    metadata,
+    sa.Column("cycle_id", sa.String(10), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("holder_host", sa.Text, nullable=False),
+    sa.Column("holder_pid", sa.Integer, nullable=False),
+    sa.Column("acquired_at", UtcDateTime, nullable=False),
+    sa.Column("heartbeat_at", UtcDateTime, nullable=False),
+    comment=(
+        "The run building each cycle right now (one row per cycle in progress): two runs "
+        "of a cycle never interleave. Released when the run publishes the cycle."
+    ),
+)
+
+cycle_builds = sa.Table(
+    "cycle_builds",
+    metadata,
+    sa.Column("cycle_id", sa.String(10), primary_key=True),
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("built_at", UtcDateTime, nullable=False),
+    comment="The latest build of each published table of a cycle, awaiting publication.",
+)
+
+cycle_publications = sa.Table(
+    "cycle_publications",
+    metadata,
+    _cycle(),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("published_at", UtcDateTime, nullable=False),
+    sa.Column("table_rows", JsonText, nullable=False),
+    comment="Every publication of a cycle: which run replaced its rows, when, and how many.",
+)
+
+
+def is_published(table: sa.Table) -> bool:
+    """A table analysts read, replaced per cycle by publication (not stg_/int_)."""
+    return bool(table.info.get("published"))
+
+
+BUILD_RUN_ID = "build_run_id"
+
+
+def _build_twin(source: sa.Table) -> sa.Table:
     return sa.Table(
-        key,
+        f"_build_{source.name}",
         metadata,
+        sa.Column(BUILD_RUN_ID, sa.String(64), nullable=False),
         *[sa.Column(c.name, c.type, nullable=c.nullable) for c in source.columns],
-        comment=f"Rows of {name} built by the current run, before its blocking checks.",
+        sa.Index(f"ix__build_{source.name}_cycle", "cycle_id", BUILD_RUN_ID),
+        comment=(
+            f"Rows of {source.name} built by a run that has not published them yet "
+            "(kept for inspection when a blocking check stopped the run)."
+        ),
     )
+
+
+PUBLISHED_TABLES = tuple(t for t in list(metadata.tables.values()) if is_published(t))
+BUILD_TABLES = {t.name: _build_twin(t) for t in PUBLISHED_TABLES}
+
+
+def build_table(name: str) -> sa.Table:
+    """The ``_build_<name>`` twin of a published table: its columns and the build's run."""
+    return BUILD_TABLES[name]
 
 
 def _sqlite_wal(dbapi_connection, _record) -> None:
@@ -490,17 +552,39 @@ def _sqlite_wal(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn) -> None:
+    # SQLAlchemy's recipe for real SQLite transactions: the driver is put in autocommit
+    # mode (isolation_level=None) and every SQLAlchemy transaction starts with BEGIN, so
+    # reads and writes of one transaction see one snapshot and DDL is transactional.
+    # A connection with execution option sqlite_begin="IMMEDIATE" takes the write lock
+    # at BEGIN (waiting up to the busy timeout) instead of at its first write.
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
 @cache
 def engine_for(url: str) -> Engine:
     """One engine per URL. SQLite waits for locks instead of failing at once."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 60}, poolclass=NullPool)
+        engine = sa.create_engine(
+            url, connect_args={"timeout": 60, "isolation_level": None}, poolclass=NullPool
+        )
         if ":memory:" not in url:
             # WAL: analysts can read the ledger while a cycle is being written.
             sa.event.listen(engine, "connect", _sqlite_wal)
+        sa.event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
     return engine
+
+
+def write_connection(engine: Engine):
+    """A connection whose transactions take the database's write lock at once (SQLite
+    BEGIN IMMEDIATE); on PostgreSQL a plain connection."""
+    conn = engine.connect()
+    return (
+        conn.execution_options(sqlite_begin="IMMEDIATE") if conn.dialect.name == "sqlite" else conn
+    )
 
 
 class LedgerSchemaError(RuntimeError):
@@ -509,6 +593,8 @@ class LedgerSchemaError(RuntimeError):
 
 _REBUILDABLE = ("stg_", "int_", "_build_")
 _checked: set[tuple[str, frozenset[str]]] = set()
+# Any constant: every tokenreview process creating the schema takes this one lock.
+_SCHEMA_LOCK_ID = 0x746F6B656E726576  # "tokenrev"
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -518,28 +604,35 @@ def ensure_schema(engine: Engine) -> None:
     every run) whose columns differ from this version's schema is dropped and
     recreated. A published table that lacks columns is an error that names them:
     its rows are history, so migrating it is the operator's decision.
+
+    Concurrent first runs are safe: the schema is created in one transaction under a
+    lock (PostgreSQL: an advisory transaction lock; SQLite: the database write lock).
     """
+    engine = getattr(engine, "engine", engine)  # a FencedLedger wraps an engine
     key = (engine.url.render_as_string(hide_password=True), frozenset(metadata.tables))
     if key in _checked:
         return
-    inspector = sa.inspect(engine)
-    existing = set(inspector.get_table_names())
-    for name, table in metadata.tables.items():
-        if name not in existing:
-            continue
-        have = {c["name"] for c in inspector.get_columns(name)}
-        missing = [c.name for c in table.columns if c.name not in have]
-        if not missing:
-            continue
-        if name.startswith(_REBUILDABLE):
-            table.drop(engine)
-        else:
-            raise LedgerSchemaError(
-                f"ledger table {name} lacks column(s) {', '.join(missing)} of this version "
-                f"of tokenreview ({redact_url(str(engine.url))}): add them (ALTER TABLE) or "
-                "re-create the table and re-run its cycles"
-            )
-    metadata.create_all(engine, checkfirst=True)
+    with write_connection(engine) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_ID})
+        inspector = sa.inspect(conn)
+        existing = set(inspector.get_table_names())
+        for name, table in metadata.tables.items():
+            if name not in existing:
+                continue
+            have = {c["name"] for c in inspector.get_columns(name)}
+            missing = [c.name for c in table.columns if c.name not in have]
+            if not missing:
+                continue
+            if name.startswith(_REBUILDABLE):
+                table.drop(conn)
+            else:
+                raise LedgerSchemaError(
+                    f"ledger table {name} lacks column(s) {', '.join(missing)} of this "
+                    f"version of tokenreview ({redact_url(str(engine.url))}): add them "
+                    "(ALTER TABLE) or re-create the table and re-run its cycles"
+                )
+        metadata.create_all(conn, checkfirst=True)
     _checked.add(key)
 
 

@@ -28,9 +28,11 @@ SUMMARY_COLUMNS = (
 
 
 def fetch_packets(
-    engine: Engine, cycle_id: str, workload: str | None = None
+    engine: Engine, cycle_id: str, workload: str | None = None, table: str | None = None
 ) -> list[dict[str, Any]]:
-    t = ledger.review_packets
+    """A cycle's packets from ``review_packets`` (or, for a run's own view before
+    publication, the named build table), ordered by workload and request class."""
+    t = ledger.metadata.tables[table] if table else ledger.review_packets
     query = sa.select(t).where(t.c.cycle_id == cycle_id)
     if workload is not None:
         query = query.where(t.c.workload_tag == workload)
@@ -62,8 +64,8 @@ def packets_text(packets: list[dict[str, Any]]) -> str:
     return summary_frame(packets).to_markdown(index=False, tablefmt="simple", disable_numparse=True)
 
 
-def packets_markdown(engine: Engine, cycle_id: str) -> str:
-    packets = fetch_packets(engine, cycle_id)
+def packets_markdown(engine: Engine, cycle_id: str, table: str | None = None) -> str:
+    packets = fetch_packets(engine, cycle_id, table=table)
     passed = sum(1 for p in packets if p["result"] == "pass")
     table = (
         summary_frame(packets).to_markdown(index=False, disable_numparse=True)

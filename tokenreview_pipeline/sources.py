@@ -15,7 +15,6 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, ClassVar
 

@@ -15,10 +15,13 @@ Checks
 
 Materialization
     A model is replaced for its ``unique_key`` values in one transaction:
-    ``DELETE`` the cycle's rows, ``INSERT ... SELECT``. Models with checks are first
-    built into ``_build_<name>``, checked there, and swapped into ``<name>`` only when
-    no error-severity check failed, so a published table never holds rows that failed
-    a blocking check.
+    ``DELETE`` the cycle's rows, ``INSERT ... SELECT``. An intermediate model (``int_*``)
+    writes its own table. A published model (a table ``ledger.py`` marks published)
+    writes its build table ``_build_<name>``; within a run, ``ref()`` of a published
+    model reads that build, and ``published('name')`` reads the published table (other
+    cycles' rows). Publication (``publication.py``) swaps every published table of
+    the cycle in one transaction, and only when no blocking check failed, so analysts
+    see the whole old cycle or the whole new one and never rows that failed a check.
 
 Where the files are
     In a source checkout, the top-level ``dbt_like_sql/``; in an installed wheel, the
@@ -33,7 +36,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -103,6 +106,11 @@ class SqlModel:
         return ledger.metadata.tables[self.name]
 
     @property
+    def published(self) -> bool:
+        """Published to analysts (built, checked, then swapped in by publication)."""
+        return ledger.is_published(self.table)
+
+    @property
     def has_blocking_checks(self) -> bool:
         return any(c.severity == "error" for c in self.checks)
 
@@ -125,8 +133,9 @@ class CheckOutcome:
 class ModelRun:
     model: SqlModel
     rows: int
-    published: bool
+    blocked: bool  # an error-severity check failed: the build must not be published
     checks: list[CheckOutcome]
+    table: str  # where the rows were written (a published model's build table)
 
 
 def sql_dir() -> Path:
@@ -273,10 +282,23 @@ def _columns_of(conn: Connection, select_sql: str, params: Mapping[str, Any]) ->
     return list(result.keys())
 
 
+def in_run_table(name: str) -> str:
+    """The table a run reads for ``ref(name)``: a published model's build (this run's
+    rows, not yet published), else the table itself."""
+    table = ledger.metadata.tables.get(name)
+    if table is not None and ledger.is_published(table):
+        return ledger.build_table(name).name
+    return name
+
+
+def _render(text: str, dialect: str, this: str | None = None) -> str:
+    return render(text, dialect, this=this, ref=in_run_table).strip().rstrip(";")
+
+
 def _insert_select(
     conn: Connection, model: SqlModel, target: str, params: Mapping[str, Any]
 ) -> int:
-    select_sql = render(model.sql, conn.dialect.name).strip().rstrip(";")
+    select_sql = _render(model.sql, conn.dialect.name)
     produced = _columns_of(conn, select_sql, params)
     table_columns = {c.name: c for c in model.table.columns}
     unknown = [c for c in produced if c not in table_columns]
@@ -286,12 +308,20 @@ def _insert_select(
     if missing:
         raise ModelError(f"{model.path.name}: model does not produce column(s) {missing}")
     cols = ", ".join(f'"{c}"' for c in produced)
+    into, select = cols, cols
+    if model.published:
+        into = f'"{ledger.BUILD_RUN_ID}", {cols}'
+        select = f":{_BUILD_RUN_PARAM}, {cols}"
     result = conn.execute(
         bind(
-            f"INSERT INTO {target} ({cols}) SELECT {cols} FROM ({select_sql}) AS model_rows", params
+            f"INSERT INTO {target} ({into}) SELECT {select} FROM ({select_sql}) AS model_rows",
+            {**params, _BUILD_RUN_PARAM: params.get("run_id", "")},
         )
     )
     return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0
+
+
+_BUILD_RUN_PARAM = "tokenreview_build_run_id"
 
 
 def _replace(conn: Connection, model: SqlModel, target: str, params: Mapping[str, Any]) -> int:
@@ -303,7 +333,7 @@ def _replace(conn: Connection, model: SqlModel, target: str, params: Mapping[str
 def run_check(
     conn: Connection, check: SqlCheck, table: str, params: Mapping[str, Any], sample_size: int = 20
 ) -> CheckOutcome:
-    sql = render(check.sql, conn.dialect.name, this=table).strip().rstrip(";")
+    sql = _render(check.sql, conn.dialect.name, this=table)
     if check.returns == "status":
         found = conn.execute(bind(sql, params)).mappings().all()
         if len(found) != 1:
@@ -327,40 +357,39 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _record_build(conn: Connection, model: SqlModel, params: Mapping[str, Any], rows: int) -> None:
+    t = ledger.cycle_builds
+    conn.execute(sa.delete(t).where(t.c.cycle_id == params["cycle_id"], t.c.model == model.name))
+    conn.execute(
+        t.insert().values(
+            cycle_id=params["cycle_id"],
+            model=model.name,
+            run_id=params["run_id"],
+            rows=rows,
+            built_at=datetime.now(UTC),
+        )
+    )
+
+
 def run_model(engine: Engine, model: SqlModel, params: Mapping[str, Any]) -> ModelRun:
-    """Materialize one model for the rows its unique key selects.
+    """Materialize one model for the rows its unique key selects, then run its checks.
 
-    Without checks: delete + insert in one transaction. With checks: build into
-    ``_build_<name>``, run the checks there, then (unless an error-severity check
-    failed) replace the published rows from the build rows in one transaction.
+    An intermediate model (``int_*``) replaces its rows in place. A published model
+    replaces its rows in its build table (``_build_<name>``, tagged with the run) and the
+    build is recorded in ``cycle_builds``; publication (``publication.py``) later swaps
+    every published table of the cycle at once. Checks read what was just written.
+    ``engine`` may be a ``cycle_lease.FencedLedger``: every write is then fenced.
     """
-    if model.checks:
-        ledger.build_table(model.name)
     ledger.ensure_schema(engine)
-    if not model.checks:
-        with engine.begin() as conn:
-            rows = _replace(conn, model, model.name, params)
-        return ModelRun(model, rows, True, [])
-
-    build = ledger.build_table(model.name).name
+    target = ledger.build_table(model.name).name if model.published else model.name
     with engine.begin() as conn:
-        rows = _replace(conn, model, build, params)
+        rows = _replace(conn, model, target, params)
+        if model.published:
+            _record_build(conn, model, params, rows)
     with engine.connect() as conn:
-        outcomes = [run_check(conn, c, build, params) for c in model.checks]
+        outcomes = [run_check(conn, c, target, params) for c in model.checks]
     blocked = any(not o.passed and o.check.severity == "error" for o in outcomes)
-    if not blocked:
-        where, key_params = _key_filter(model, params)
-        cols = ", ".join(f'"{c.name}"' for c in model.table.columns)
-        with engine.begin() as conn:
-            conn.execute(bind(f"DELETE FROM {model.name} WHERE {where}", key_params))
-            conn.execute(
-                bind(
-                    f"INSERT INTO {model.name} ({cols}) SELECT {cols} FROM {build} WHERE {where}",
-                    key_params,
-                )
-            )
-            conn.execute(bind(f"DELETE FROM {build} WHERE {where}", key_params))
-    return ModelRun(model, rows, not blocked, outcomes)
+    return ModelRun(model, rows, blocked, outcomes, target)
 
 
 def topological_order(models: Mapping[str, SqlModel]) -> list[str]:

@@ -5,8 +5,11 @@ A model or check file is a Jinja2 template of one SQL ``SELECT``. Its context ho
 ``ref('name')``
     the table of another model or ledger table; it declares the dependency (calls to
     ``ref`` must not be conditional, so discovery sees them all).
+``published('name')``
+    the published table of a model (other cycles' rows, as analysts see them); not a
+    dependency.
 ``this``
-    in a check: the table being checked (the model's build table).
+    in a check: the table being checked (a published model's build table).
 Macros for the few places SQLite and PostgreSQL spell things differently
     ``days_between(later, earlier)`` (whole days between two dates),
     ``json_string(expr)`` (a JSON string literal of a text value),
@@ -155,6 +158,7 @@ def render(
             **CONTRACT_CONTEXT,
             **_macros(dialect),
             ref=ref or (lambda name: name),
+            published=lambda name: name,
             this=_ThisOutsideCheck() if this is None else this,
         )
     except jinja2.UndefinedError as exc:

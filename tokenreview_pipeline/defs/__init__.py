@@ -4,6 +4,7 @@
 - ``rules``: rule inputs staged as tables, and the allocation decisions;
 - ``pricing``: the pricing-source snapshot;
 - ``models``: one asset per SQL model, with its checks (``checks``);
+- ``publish``: the cycle's publication, the last step of its run;
 - ``jobs``: the cycle job and its schedule;
 - ``resources``: the ledger database and the review configuration.
 """
@@ -18,6 +19,7 @@ from tokenreview_pipeline.defs.extract import build_extract_assets
 from tokenreview_pipeline.defs.jobs import build_cycle_job, build_cycle_schedule
 from tokenreview_pipeline.defs.models import build_model_assets
 from tokenreview_pipeline.defs.pricing import build_pricing_assets
+from tokenreview_pipeline.defs.publish import build_publication_asset
 from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
 from tokenreview_pipeline.defs.rules import build_rule_assets
 
@@ -31,6 +33,7 @@ def build_defs(config: TokenreviewConfig, database_url: str | None = None) -> dg
             *build_rule_assets(partitions),
             *build_pricing_assets(partitions),
             *build_model_assets(partitions),
+            build_publication_asset(partitions),
         ],
         jobs=[job],
         schedules=[build_cycle_schedule(job)],

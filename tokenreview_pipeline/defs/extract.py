@@ -1,6 +1,5 @@
 """Extract and load the request log of a cycle (Python, streaming)."""
 
-
 import dagster as dg
 
 from tokenreview_pipeline import ledger
@@ -47,7 +46,7 @@ def build_extract_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         except RequestLogError as exc:
             raise dg.Failure(str(exc)) from None
         result = stage_records(
-            ledger_db.engine(),
+            ledger_db.for_cycle(context, cycle.cycle_id),
             log.records,
             window=StagingWindow.for_cycle(cycle, config.thresholds.retry_span_s),
             run_id=context.run.run_id,

@@ -1,7 +1,8 @@
 """Extra Dagster metadata a SQL model declares in its header (``-- metadata: name``).
 
-Each entry maps a name to a function of (ledger engine, cycle id) returning metadata
-entries for the model's materialization, so no asset is special-cased by name.
+Each entry maps a name to a function of (ledger engine, cycle id, the table the model
+wrote) returning metadata entries for the model's materialization, so no asset is
+special-cased by name.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline.packet_tables import packets_markdown
 
-MetadataFn = Callable[[Engine, str], dict[str, object]]
+MetadataFn = Callable[[Engine, str, str], dict[str, object]]
 
 
-def _packet_table(engine: Engine, cycle_id: str) -> dict[str, object]:
-    return {"packets": dg.MetadataValue.md(packets_markdown(engine, cycle_id))}
+def _packet_table(engine: Engine, cycle_id: str, table: str) -> dict[str, object]:
+    return {"packets": dg.MetadataValue.md(packets_markdown(engine, cycle_id, table))}
 
 
 MODEL_METADATA: dict[str, MetadataFn] = {
@@ -25,8 +26,10 @@ MODEL_METADATA: dict[str, MetadataFn] = {
 }
 
 
-def extra_metadata(names: tuple[str, ...], engine: Engine, cycle_id: str) -> dict[str, object]:
+def extra_metadata(
+    names: tuple[str, ...], engine: Engine, cycle_id: str, table: str
+) -> dict[str, object]:
     metadata: dict[str, object] = {}
     for name in names:
-        metadata.update(MODEL_METADATA[name](engine, cycle_id))
+        metadata.update(MODEL_METADATA[name](engine, cycle_id, table))
     return metadata

@@ -4,28 +4,35 @@ Each model's checks (``dbt_like_sql/checks/<model>/*.sql``) are the asset's chec
 specs. The runner builds, checks, then publishes (``sql_models.run_model``).
 """
 
-
 import dagster as dg
 
-from tokenreview_pipeline import ledger
 from tokenreview_pipeline.defs.checks import check_result, check_specs
-from tokenreview_pipeline.defs.metadata import OWNERS, cycle_row_count, definition_metadata
+from tokenreview_pipeline.defs.metadata import OWNERS, definition_metadata
 from tokenreview_pipeline.defs.model_metadata import MODEL_METADATA, extra_metadata
 from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
 from tokenreview_pipeline.defs.run_params import cycle_of, cycle_params, review_date_of
-from tokenreview_pipeline.sql_models import ModelError, SqlModel, discover_models, run_model
+from tokenreview_pipeline.sql_models import (
+    ModelError,
+    ModelRun,
+    SqlModel,
+    discover_models,
+    run_model,
+)
 
 
 def _group(name: str) -> str:
     return "transform" if name.startswith("int_") else "ledger"
 
 
-def _not_published_message(model: SqlModel, cycle_id: str, failed: list[str]) -> str:
-    return (
-        f"{model.name} for cycle {cycle_id} was built into "
-        f"{ledger.build_table(model.name).name} but not published: blocking check(s) "
-        f"failed: {', '.join(failed)}. The published table keeps its previous rows."
+def _blocked_message(model: SqlModel, run: ModelRun, cycle_id: str) -> str:
+    failed = ", ".join(o.check.name for o in run.checks if not o.passed)
+    kept = (
+        f"its rows stay in {run.table} for inspection and the cycle is not published: the "
+        "published tables keep their previous rows"
+        if run.model.published
+        else "downstream assets do not run"
     )
+    return f"{model.name} for cycle {cycle_id}: blocking check(s) failed: {failed}; {kept}."
 
 
 def model_asset(model: SqlModel, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -52,17 +59,16 @@ def model_asset(model: SqlModel, partitions: dg.PartitionsDefinition) -> dg.Asse
         config = review_config.load()
         cycle = cycle_of(context, config)
         params = cycle_params(cycle, config, review_date_of(context), context.run.run_id)
-        engine = ledger_db.engine()
-        run = run_model(engine, model, params)
-        if not run.published:
-            failed = [o.check.name for o in run.checks if not o.passed]
-            context.log.error(_not_published_message(model, cycle.cycle_id, failed))
+        writer = ledger_db.for_cycle(context, cycle.cycle_id)
+        run = run_model(writer, model, params)
+        if run.blocked:
+            context.log.error(_blocked_message(model, run, cycle.cycle_id))
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": cycle_row_count(engine, model.table, cycle.cycle_id),
-                "rows_built": run.rows,
-                "published": run.published,
-                **extra_metadata(model.metadata, engine, cycle.cycle_id),
+                "dagster/row_count": run.rows,
+                "blocked_by_checks": run.blocked,
+                "written_to": run.table,
+                **extra_metadata(model.metadata, writer.engine, cycle.cycle_id, run.table),
             },
             check_results=[check_result(o) for o in run.checks],
         )

@@ -1,7 +1,6 @@
 """Rule inputs of a cycle (Python assets): configuration staged as tables for SQL to join,
 and the allocation decisions, the one step where Python reads a SQL model."""
 
-
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -145,7 +144,8 @@ def rule_input_asset(spec: RuleInput, partitions: dg.PartitionsDefinition) -> dg
         review_config: ReviewConfigResource,
     ):
         config = review_config.load()
-        metadata = spec.stage(config, ledger_db.engine(), cycle_of(context, config))
+        cycle = cycle_of(context, config)
+        metadata = spec.stage(config, ledger_db.for_cycle(context, cycle.cycle_id), cycle)
         yield dg.MaterializeResult(asset_key=main.name, metadata=metadata)
         for table in companions:
             yield dg.MaterializeResult(asset_key=table.name)

@@ -9,6 +9,6 @@ HAVING COUNT(*) > 1
 UNION ALL
 SELECT b.attempt_id, 2 AS copies
 FROM {{ this }} AS b
-JOIN {{ ref('request_attempts') }} AS other
+JOIN {{ published('request_attempts') }} AS other
     ON other.attempt_id = b.attempt_id AND other.cycle_id <> b.cycle_id
 WHERE b.cycle_id = :cycle_id

@@ -1,0 +1,77 @@
+"""Publish a cycle: swap every published table's rows of the cycle in one transaction.
+
+The models of a run write published tables' rows into their build tables
+(``_build_<table>``, see ``sql_models.py``) and check them there. When every one of them
+has been built by this run and no blocking check failed, publication replaces the
+cycle's rows of every published table from the builds, clears the builds, records the
+publication and releases the cycle's lease -- all in one transaction. A reader sees
+the whole old cycle or the whole new one, never one table of each; a run that stops
+earlier (a failed step, a blocking check, a kill) changes no published row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from tokenreview_pipeline import ledger
+from tokenreview_pipeline.cycle_lease import FencedLedger
+
+
+class PublicationError(RuntimeError):
+    pass
+
+
+def _builds_of_run(conn: Connection, cycle_id: str, run_id: str) -> dict[str, int]:
+    t = ledger.cycle_builds
+    rows = conn.execute(
+        sa.select(t.c.model, t.c.rows).where(t.c.cycle_id == cycle_id, t.c.run_id == run_id)
+    )
+    return dict(rows.all())
+
+
+def _swap(conn: Connection, table: sa.Table, cycle_id: str, run_id: str) -> int:
+    build = ledger.build_table(table.name)
+    columns = [c.name for c in table.columns]
+    conn.execute(sa.delete(table).where(table.c.cycle_id == cycle_id))
+    rows = sa.select(*[build.c[c] for c in columns]).where(
+        build.c.cycle_id == cycle_id, build.c[ledger.BUILD_RUN_ID] == run_id
+    )
+    inserted = conn.execute(sa.insert(table).from_select(columns, rows)).rowcount
+    conn.execute(sa.delete(build).where(build.c.cycle_id == cycle_id))
+    return int(inserted or 0)
+
+
+def publish_cycle(writer: FencedLedger) -> dict[str, int]:
+    """Publish the cycle built by ``writer``'s run; returns the rows published per table.
+
+    Raises ``PublicationError`` (and publishes nothing) unless every published table of
+    the cycle was built by this run.
+    """
+    cycle_id, run_id = writer.cycle_id, writer.run_id
+    with writer.begin() as conn:
+        built = _builds_of_run(conn, cycle_id, run_id)
+        missing = [t.name for t in ledger.PUBLISHED_TABLES if t.name not in built]
+        if missing:
+            raise PublicationError(
+                f"cycle {cycle_id} cannot be published by run {run_id}: it did not build "
+                f"{', '.join(missing)}. A cycle is published whole: run the cycle_review "
+                "job (or select every asset of the cycle) for this partition."
+            )
+        counts = {t.name: _swap(conn, t, cycle_id, run_id) for t in ledger.PUBLISHED_TABLES}
+        conn.execute(
+            sa.delete(ledger.cycle_builds).where(ledger.cycle_builds.c.cycle_id == cycle_id)
+        )
+        conn.execute(
+            ledger.cycle_publications.insert().values(
+                cycle_id=cycle_id,
+                run_id=run_id,
+                published_at=datetime.now(UTC),
+                table_rows=json.dumps(counts, sort_keys=True),
+            )
+        )
+        writer.release(conn)
+    return counts
