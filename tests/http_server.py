@@ -6,6 +6,8 @@ fault from the queue, if any:
 
 * ``Fault.status(503)`` / ``Fault.status(429, retry_after="1")`` - an error status;
 * ``Fault.slow(seconds)`` - wait before answering (the client should time out);
+* ``Fault.hold()`` - wait until the test calls ``release()`` (or the server stops), then
+  answer normally;
 * ``Fault.drop()`` - send headers promising a body, a few bytes, then close the socket;
 * ``Fault.body(b"...", status=200)`` - an arbitrary body.
 
@@ -40,6 +42,10 @@ class Fault:
     @classmethod
     def slow(cls, seconds: float) -> Fault:
         return cls("slow", seconds=seconds)
+
+    @classmethod
+    def hold(cls) -> Fault:
+        return cls("hold")
 
     @classmethod
     def drop(cls) -> Fault:
@@ -85,6 +91,10 @@ class _Handler(BaseHTTPRequestHandler):
             if fault is not None and fault.kind == "slow":
                 owner._stop.wait(fault.seconds)
                 fault = None
+            elif fault is not None and fault.kind == "hold":
+                while not owner._released.wait(0.05) and not owner._stop.is_set():
+                    pass
+                fault = None
             if fault is None:
                 cursor = query.get("cursor", [None])[0]
                 if cursor not in owner.pages:
@@ -126,6 +136,7 @@ class ExportServer:
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._released = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(
@@ -147,6 +158,10 @@ class ExportServer:
     def _next_fault(self) -> Fault | None:
         with self._lock:
             return self._faults.popleft() if self._faults else None
+
+    def release(self) -> None:
+        """Answer every held request (``Fault.hold``)."""
+        self._released.set()
 
     def start(self) -> ExportServer:
         self._thread.start()

@@ -351,6 +351,9 @@ class TokenreviewConfig(FileModel):
     budgets: ConfigPath | None = None
     billing: BillingConfig | None = None
     first_cycle: IsoDate = DEFAULT_FIRST_CYCLE  # ours (README): Dagster's first partition
+    # ours (README): how long a run waits for another run of the same cycle to finish
+    # before it is refused (0: refused at once, naming the running one).
+    cycle_lock_wait_s: int = Field(0, ge=0, le=86_400)
 
     _path: Path = PrivateAttr(default=Path("tokenreview.yaml"))
 

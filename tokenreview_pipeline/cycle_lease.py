@@ -153,7 +153,13 @@ class FencedLedger:
     def _try_claim(
         self, run_is_over: RunIsOver, on_dead: Callable[[Holder], None] | None
     ) -> Holder | None:
-        """None when claimed, else the live holder."""
+        """None when claimed, else the live holder. A live holder is found with a plain
+        read, so waiting never holds (or waits for) the database's write lock."""
+        with self.engine.connect() as conn:
+            seen = _holder(conn, self.cycle_id)
+        if seen is not None and seen.run_id != self.run_id:
+            if not holder_is_dead(seen, run_is_over, _now()):
+                return seen
         t = ledger.cycle_leases
         now = _now()
         mine = {
@@ -162,21 +168,25 @@ class FencedLedger:
             "holder_pid": os.getpid(),
             "heartbeat_at": now,
         }
-        with ledger.write_connection(self.engine) as conn, conn.begin():
-            holder = _holder(conn, self.cycle_id, for_update=True)
-            if holder is None:
-                conn.execute(t.insert().values(cycle_id=self.cycle_id, acquired_at=now, **mine))
-                return None
-            if holder.run_id == self.run_id:
-                conn.execute(sa.update(t).where(t.c.cycle_id == self.cycle_id).values(**mine))
-                return None
-            if not holder_is_dead(holder, run_is_over, now):
-                return holder
-            conn.execute(
-                sa.update(t)
-                .where(t.c.cycle_id == self.cycle_id, t.c.run_id == holder.run_id)
-                .values(acquired_at=now, **mine)
-            )
+        try:
+            with ledger.write_connection(self.engine) as conn, conn.begin():
+                holder = _holder(conn, self.cycle_id, for_update=True)
+                if holder is None:
+                    conn.execute(t.insert().values(cycle_id=self.cycle_id, acquired_at=now, **mine))
+                    return None
+                if holder.run_id == self.run_id:
+                    conn.execute(sa.update(t).where(t.c.cycle_id == self.cycle_id).values(**mine))
+                    return None
+                if holder != seen and not holder_is_dead(holder, run_is_over, now):
+                    return holder
+                conn.execute(
+                    sa.update(t)
+                    .where(t.c.cycle_id == self.cycle_id, t.c.run_id == holder.run_id)
+                    .values(acquired_at=now, **mine)
+                )
+        except sa.exc.IntegrityError:  # another run inserted the lease first: look again
+            with self.engine.connect() as conn:
+                return _holder(conn, self.cycle_id) or self._try_claim(run_is_over, on_dead)
         if on_dead is not None:
             on_dead(holder)
         return None

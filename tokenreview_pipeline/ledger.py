@@ -597,6 +597,20 @@ _checked: set[tuple[str, frozenset[str]]] = set()
 _SCHEMA_LOCK_ID = 0x746F6B656E726576  # "tokenrev"
 
 
+def _schema_changes(inspector) -> list[str]:
+    """Tables of this version that are missing or lack columns."""
+    existing = set(inspector.get_table_names())
+    changes = []
+    for name, table in metadata.tables.items():
+        if name not in existing:
+            changes.append(name)
+            continue
+        have = {c["name"] for c in inspector.get_columns(name)}
+        if any(c.name not in have for c in table.columns):
+            changes.append(name)
+    return changes
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create every ledger table that does not exist yet, once per engine and table set.
 
@@ -611,6 +625,11 @@ def ensure_schema(engine: Engine) -> None:
     engine = getattr(engine, "engine", engine)  # a FencedLedger wraps an engine
     key = (engine.url.render_as_string(hide_password=True), frozenset(metadata.tables))
     if key in _checked:
+        return
+    with engine.connect() as conn:
+        up_to_date = not _schema_changes(sa.inspect(conn))
+    if up_to_date:  # the usual case: no write lock needed
+        _checked.add(key)
         return
     with write_connection(engine) as conn, conn.begin():
         if conn.dialect.name == "postgresql":

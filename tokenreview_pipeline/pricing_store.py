@@ -64,7 +64,7 @@ def fetch_pricing_snapshot(
         outcome = PricingFetch(False, None, False, None, error)
     else:
         outcome = PricingFetch(True, snapshot.snapshot_id, False, snapshot.model_count, None)
-    with engine.begin() as conn:
+    with ledger.write_connection(engine) as conn, conn.begin():
         if outcome.succeeded:
             exists = conn.execute(
                 sa.select(ledger.pricing_snapshots.c.snapshot_id).where(

@@ -41,7 +41,10 @@ def build_defs(config: TokenreviewConfig, database_url: str | None = None) -> dg
         # SQLite takes one writer at a time (applies to ad-hoc materializations too).
         executor=dg.in_process_executor,
         resources={
-            "ledger_db": LedgerResource(database_url=database_url or config.database_url),
+            "ledger_db": LedgerResource(
+                database_url=database_url or config.database_url,
+                lease_wait_s=config.cycle_lock_wait_s,
+            ),
             "review_config": ReviewConfigResource(
                 config_path=str(config.path), database_url=database_url
             ),

@@ -6,6 +6,7 @@ from tokenreview_pipeline import ledger
 from tokenreview_pipeline.defs.metadata import OWNERS, definition_metadata
 from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
 from tokenreview_pipeline.defs.run_params import cycle_of
+from tokenreview_pipeline.defs.step_errors import ledger_step
 from tokenreview_pipeline.extract.load import StagingWindow, stage_records
 from tokenreview_pipeline.extract.request_log import RequestLogError, open_request_log
 
@@ -45,14 +46,15 @@ def build_extract_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
             log = open_request_log(config, cycle)
         except RequestLogError as exc:
             raise dg.Failure(str(exc)) from None
-        result = stage_records(
-            ledger_db.for_cycle(context, cycle.cycle_id),
-            log.records,
-            window=StagingWindow.for_cycle(cycle, config.thresholds.retry_span_s),
-            run_id=context.run.run_id,
-            source_kind=log.kind,
-            source_location=log.location,
-        )
+        with ledger_step(ledger_db.database_url):
+            result = stage_records(
+                ledger_db.for_cycle(context, cycle.cycle_id),
+                log.records,
+                window=StagingWindow.for_cycle(cycle, config.thresholds.retry_span_s),
+                run_id=context.run.run_id,
+                source_kind=log.kind,
+                source_location=log.location,
+            )
         yield dg.MaterializeResult(
             asset_key="stg_source_records",
             metadata={

@@ -11,6 +11,7 @@ from tokenreview_pipeline.defs.metadata import OWNERS, definition_metadata
 from tokenreview_pipeline.defs.model_metadata import MODEL_METADATA, extra_metadata
 from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
 from tokenreview_pipeline.defs.run_params import cycle_of, cycle_params, review_date_of
+from tokenreview_pipeline.defs.step_errors import ledger_step
 from tokenreview_pipeline.sql_models import (
     ModelError,
     ModelRun,
@@ -59,8 +60,9 @@ def model_asset(model: SqlModel, partitions: dg.PartitionsDefinition) -> dg.Asse
         config = review_config.load()
         cycle = cycle_of(context, config)
         params = cycle_params(cycle, config, review_date_of(context), context.run.run_id)
-        writer = ledger_db.for_cycle(context, cycle.cycle_id)
-        run = run_model(writer, model, params)
+        with ledger_step(ledger_db.database_url):
+            writer = ledger_db.for_cycle(context, cycle.cycle_id)
+            run = run_model(writer, model, params)
         if run.blocked:
             context.log.error(_blocked_message(model, run, cycle.cycle_id))
         return dg.MaterializeResult(

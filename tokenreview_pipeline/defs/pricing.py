@@ -5,6 +5,7 @@ import dagster as dg
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.defs.metadata import OWNERS, definition_metadata
 from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
+from tokenreview_pipeline.defs.step_errors import ledger_step
 from tokenreview_pipeline.pricing_store import fetch_pricing_snapshot
 
 _SPECS = [
@@ -43,7 +44,8 @@ def build_pricing_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         ledger_db: LedgerResource,
         review_config: ReviewConfigResource,
     ):
-        fetch = fetch_pricing_snapshot(ledger_db.engine(), review_config.load())
+        with ledger_step(ledger_db.database_url):
+            fetch = fetch_pricing_snapshot(ledger_db.engine(), review_config.load())
         if not fetch.succeeded:
             context.log.warning(fetch.error)
         yield dg.MaterializeResult(

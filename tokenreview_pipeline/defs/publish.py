@@ -6,6 +6,7 @@ from tokenreview_pipeline import ledger
 from tokenreview_pipeline.defs.metadata import OWNERS, definition_metadata
 from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
 from tokenreview_pipeline.defs.run_params import cycle_of
+from tokenreview_pipeline.defs.step_errors import ledger_step
 from tokenreview_pipeline.publication import PublicationError, publish_cycle
 
 PUBLICATION_ASSET = "cycle_publication"
@@ -36,10 +37,11 @@ def build_publication_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDef
         review_config: ReviewConfigResource,
     ) -> dg.MaterializeResult:
         cycle = cycle_of(context, review_config.load())
-        try:
-            counts = publish_cycle(ledger_db.for_cycle(context, cycle.cycle_id))
-        except PublicationError as exc:
-            raise dg.Failure(str(exc)) from None
+        with ledger_step(ledger_db.database_url):
+            try:
+                counts = publish_cycle(ledger_db.for_cycle(context, cycle.cycle_id))
+            except PublicationError as exc:
+                raise dg.Failure(str(exc)) from None
         return dg.MaterializeResult(
             metadata={"dagster/row_count": 1, **{f"rows_{k}": v for k, v in counts.items()}}
         )

@@ -31,8 +31,9 @@ class LedgerResource(dg.ConfigurableResource):
     """The ledger database (SQLite file or PostgreSQL) reached through SQLAlchemy."""
 
     database_url: str
-    #: How long a run waits for another run of the same cycle before it is refused.
-    lease_wait_s: float = 30.0
+    #: How long a run waits for another run of the same cycle before it is refused
+    #: (config ``cycle_lock_wait_s``).
+    lease_wait_s: float = 0.0
 
     def engine(self) -> Engine:
         engine = ledger.engine_for(self.database_url)

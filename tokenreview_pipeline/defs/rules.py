@@ -16,6 +16,7 @@ from tokenreview_pipeline.cycles import Cycle
 from tokenreview_pipeline.defs.metadata import OWNERS, definition_metadata
 from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
 from tokenreview_pipeline.defs.run_params import cycle_of
+from tokenreview_pipeline.defs.step_errors import ledger_step
 from tokenreview_pipeline.maintenance import load_maintenance_windows
 from tokenreview_pipeline.sources import load_evidence_sources, load_known_sources
 
@@ -145,7 +146,8 @@ def rule_input_asset(spec: RuleInput, partitions: dg.PartitionsDefinition) -> dg
     ):
         config = review_config.load()
         cycle = cycle_of(context, config)
-        metadata = spec.stage(config, ledger_db.for_cycle(context, cycle.cycle_id), cycle)
+        with ledger_step(ledger_db.database_url):
+            metadata = spec.stage(config, ledger_db.for_cycle(context, cycle.cycle_id), cycle)
         yield dg.MaterializeResult(asset_key=main.name, metadata=metadata)
         for table in companions:
             yield dg.MaterializeResult(asset_key=table.name)

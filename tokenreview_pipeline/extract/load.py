@@ -128,7 +128,14 @@ def stage_records(
     source_location: str,
     batch_size: int = BATCH_SIZE,
 ) -> StagingResult:
-    """Replace the cycle's staged records with ``records``, in one transaction.
+    """Replace the cycle's staged records with ``records``.
+
+    Batches are committed one by one, so a slow source (an HTTP export) never holds
+    the database's write lock for long (SQLite has one writer for every cycle). The
+    cycle's run is alone writing them (the cycle lease), and ``stg_extract_runs`` --
+    which the ``no_record_lost`` check compares with the rows staged -- is written
+    last: an extraction that stops midway leaves no count, its step fails, and
+    nothing downstream runs on the partial staging.
 
     ``records_read`` is counted here, independently of the rows written, so the
     ``no_record_lost`` check compares two separate counts.
@@ -145,13 +152,15 @@ def stage_records(
 
     staged = 0
     with engine.begin() as conn:
-        conn.execute(sa.delete(table).where(table.c.cycle_id == cycle_id))
         conn.execute(
             sa.delete(ledger.stg_extract_runs).where(ledger.stg_extract_runs.c.cycle_id == cycle_id)
         )
-        for batch in _batches(rows(), batch_size):
+        conn.execute(sa.delete(table).where(table.c.cycle_id == cycle_id))
+    for batch in _batches(rows(), batch_size):
+        with engine.begin() as conn:
             conn.execute(table.insert(), batch)
-            staged += len(batch)
+        staged += len(batch)
+    with engine.begin() as conn:
         conn.execute(
             ledger.stg_extract_runs.insert(),
             {
