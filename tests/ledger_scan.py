@@ -31,15 +31,20 @@ def text_values(db_url: str) -> Iterator[tuple[str, str, str]]:
                         yield name, column, value
 
 
-def problems_of(value: str, planted: Iterable[str] = ()) -> list[str]:
+#: Columns holding JSON (or JSON-like raw text) whose keys must not be content fields.
+KEYED_COLUMNS = frozenset({"tags", "raw_redacted"})
+
+
+def problems_of(value: str, planted: Iterable[str] = (), *, keyed: bool = False) -> list[str]:
     """What is wrong with one stored string: a secret, an unstorable character, a
-    planted text, a content field name as a key."""
+    planted text; and in JSON text (``keyed``), a content field name as a key."""
     found = [f"secret {m.group(0)!r}" for m in SECRET_RE.finditer(value)]
     if _UNSTORABLE_RE.search(value):
         found.append("NUL or lone surrogate")
     found += [f"planted {p!r}" for p in planted if p in value]
-    lowered = value.lower()
-    found += [f"content key {k}" for k in _CONTENT_KEYS if k in lowered]
+    if keyed:
+        lowered = value.lower()
+        found += [f"content key {k}" for k in _CONTENT_KEYS if k in lowered]
     return found
 
 
@@ -48,7 +53,8 @@ def leaks(db_url: str, planted: Iterable[str] = ()) -> list[tuple[str, str, str]
     planted = tuple(planted)
     out = []
     for table, column, value in text_values(db_url):
-        out += [(table, column, problem) for problem in problems_of(value, planted)]
+        keyed = column in KEYED_COLUMNS
+        out += [(table, column, p) for p in problems_of(value, planted, keyed=keyed)]
         if column == "tags" and value.startswith("{"):
             keys = json.loads(value)
             out += [(table, column, f"tag key {k!r}") for k in keys if k.lower() in CONTENT]

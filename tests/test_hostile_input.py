@@ -295,5 +295,6 @@ def test_the_ledger_scan_finds_what_it_looks_for():
     assert problems_of(f"x={SK}") == [f"secret {SK!r}"]
     assert problems_of("a\x00b") == ["NUL or lone surrogate"]
     assert problems_of("a\ud800") == ["NUL or lone surrogate"]
-    assert problems_of('{"Prompt": 1}') == ['content key "prompt":']
+    assert problems_of('{"Prompt": 1}', keyed=True) == ['content key "prompt":']
+    assert problems_of('{"Prompt": 1}') == []
     assert problems_of("see PLANTED", planted=["PLANTED"]) == ["planted 'PLANTED'"]

@@ -333,7 +333,7 @@ def _strip_content_text(text: str) -> str:
         if m is None:
             break
         if not _is_content_key(_decoded_key(m.group(2))):
-            search_from = m.end()
+            search_from = m.start() + 1  # candidates may overlap: try each quote
             continue
         end = _end_of_value(text, m.end())
         end = _TRAILING_COMMA_RE.match(text, end).end()  # type: ignore[union-attr]
