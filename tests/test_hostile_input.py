@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import yaml
 from ledger_scan import leaks, problems_of
 from scenario import DEFAULT_RULES, attempt, by, rows, run, ts, write_scenario
 
@@ -32,6 +33,7 @@ SQL_PROJECT = "p' OR '1'='1"
 SQL_WORKLOAD = 'w"); DROP TABLE review_packets; --{tags.project}'
 SQL_OWNER = "o'\"; --"
 SECRET_FILE = "token=" + SK + ".jsonl"
+SECRET_FOLDER = "logs_" + SK
 
 RULES = [
     *DEFAULT_RULES,
@@ -181,6 +183,11 @@ def write_hostile(root: Path) -> Path:
     csv_lines = [header] + [f"csv-{i},{cells}" for i, (cells, *_) in enumerate(CSV_ROWS)]
     (logs / "legacy.csv").write_text("\n".join(csv_lines) + "\n", encoding="utf-8")
     (logs / SECRET_FILE).write_text(json.dumps(at(40, "from-secret-file")) + "\n")
+    # the folder is named like a secret too: its path is stored as source_location
+    logs.rename(root / SECRET_FOLDER)
+    config = yaml.safe_load(cfg.read_text())
+    config["request_logs"]["path"] = SECRET_FOLDER
+    cfg.write_text(yaml.safe_dump(config, sort_keys=False))
     return cfg
 
 
@@ -247,6 +254,7 @@ def test_hostile_input_is_contained(tmp_path, db_url):
         r for r in rows(db_url, "stg_source_records") if r["attempt_id"] == "from-secret-file"
     ]
     assert from_file["source_name"] == "token=" + redacted_form(SK) + ".jsonl"
+    assert extraction["source_location"].endswith("logs_" + redacted_form(SK))
 
     assert leaks(db_url, planted=PLANTED) == []
 

@@ -214,12 +214,21 @@ def _redact_plain(text: str) -> tuple[str, int]:
         text = _replace(text, spans, [text[s:e] for s, e in spans])
 
 
+# What every value needing work holds: a pattern's first literal or an unstorable
+# character. Most values hold neither and are returned after this one search.
+_SUSPECT_RE = re.compile(
+    "|".join(re.escape(p.prefix) for p in _PATTERNS) + "|" + _UNSTORABLE_RE.pattern
+)
+
+
 def redact_value(value: str) -> tuple[str, bool]:
     """A stored string value (already decoded): storable, every secret replaced.
 
     Returns the new value and whether a secret was replaced (the NUL / surrogate
     replacement alone does not count, SPEC 2.5).
     """
+    if _SUSPECT_RE.search(value) is None:
+        return value, False
     text, count = _redact_plain(storable(value))
     return text, count > 0
 
