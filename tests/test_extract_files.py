@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -244,3 +246,61 @@ def test_csv_row_over_one_mib(tmp_path: Path) -> None:
     # the rest of the runaway cell is garbage, but reading goes on with bounded memory
     assert all(r.defect for r in records[2:])
     assert all(len(r.raw_redacted.encode()) <= MAX_RAW_BYTES for r in records)
+
+
+# ----------------------------------------------------------------- SPEC 2.5
+
+
+def redacted(value: str) -> str:
+    return "redacted_" + hashlib.sha256(value.encode()).hexdigest()[:12]
+
+
+def test_file_named_like_a_secret_is_stored_and_shown_redacted(tmp_path: Path) -> None:
+    name = f"export-{SK}.jsonl"  # the "-" before "sk-" is no letter or digit: a secret
+    (tmp_path / name).write_bytes(jsonl(rec("a1")))
+    (record,) = iter_folder_records(tmp_path)
+    assert record.source_name == f"export-{redacted(SK)}.jsonl"
+    (tmp_path / f"b-{SK}.jsonl.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(ValueError) as excinfo:
+        list(iter_folder_records(tmp_path))
+    assert SK not in str(excinfo.value) and f"b-{redacted(SK)}.jsonl.gz" in str(excinfo.value)
+
+
+def test_csv_header_errors_do_not_show_a_secret(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text(f"attempt_id,{SK},{SK}\n")
+    with pytest.raises(ValueError, match="repeats column") as excinfo:
+        iter_folder_records(tmp_path)
+    assert SK not in str(excinfo.value) and redacted(SK) in str(excinfo.value)
+
+
+def test_csv_secret_column_and_cells(tmp_path: Path) -> None:
+    header = f"attempt_id,timestamp,api_key_id,model,endpoint,status_code,{SK}"
+    row = f"a1,2026-11-18T02:00:00Z,key {SK},gpt,/e,x,note {SK}"
+    (tmp_path / "x.csv").write_text(header + "\n" + row + "\n")
+    (record,) = iter_folder_records(tmp_path)
+    assert record.defect == "invalid_type:status_code"
+    assert SK not in record.raw_redacted
+    assert json.loads(record.raw_redacted)[redacted(SK)] == f"note {redacted(SK)}"
+    assert record.redacted_values == 1  # the api_key_id; the unknown column does not count
+
+
+def test_csv_nul_cell(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_bytes(
+        b"attempt_id,timestamp,api_key_id,model,endpoint\na1,2026-11-18T02:00:00Z,k,gpt\x00,/e\n"
+    )
+    (record,) = iter_folder_records(tmp_path)
+    if sys.version_info >= (3, 11):  # noqa: UP036 - the csv module reads NUL since 3.11
+        assert record.defect is None and record.fields is not None
+        assert record.fields["model"] == "gpt\ufffd"
+    else:
+        assert record.defect == "malformed_json"
+    assert "\x00" not in record.raw_redacted
+
+
+def test_jsonl_nul_and_control_bytes_in_a_malformed_line(tmp_path: Path) -> None:
+    (tmp_path / "x.jsonl").write_bytes(
+        b'{"attempt_id": "a\x00b", "x": "' + SK.encode() + b'" oops\n'
+    )
+    (record,) = iter_folder_records(tmp_path)
+    assert record.defect == "malformed_json"
+    assert record.raw_redacted == f'{{"attempt_id": "a\ufffdb", "x": "{redacted(SK)}" oops'

@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ledger_scan import leaks
 from scenario import REVIEW_DATE, attempt, by, rows, run, write_scenario
 
-from tokenreview_pipeline import ledger
 from tokenreview_pipeline.config import load_config
 from tokenreview_pipeline.cycles import parse_cycle
 from tokenreview_pipeline.defs.run_params import cycle_params
@@ -194,6 +194,20 @@ LINES: list[tuple[bytes, str, str, str | None]] = [
     (line(attempt("v-far", z(2026, 11, 1, 9))), "O", "O", None),  # 31
     (line(attempt("v-prev", z(2026, 11, 10, 9))), "O", "S", None),  # 32
     (line(attempt("v-crlf", z(2026, 11, 17, 13))) + b"\r", "S", "O", None),  # 33
+    (
+        line(attempt("q-cache", T_CUR, prompt_tokens=10, cached_prompt_tokens=11)),
+        "Q",
+        "O",
+        "inconsistent_tokens",
+    ),  # 34
+    # a lone surrogate and a NUL are replaced when stored; the record is kept
+    (line(attempt("v-unstorable", z(2026, 11, 17, 14), model="gpt\ud800\x00")), "S", "O", None),
+    (
+        line(attempt("q-prev-bound", z(2026, 11, 10, 9), status_code=2**31)),
+        "O",
+        "Q",
+        "invalid_type:status_code",
+    ),  # 36
 ]
 
 
@@ -221,20 +235,6 @@ def extraction_row(db_url: str, cycle: str) -> dict:
     return found[0]
 
 
-def all_text_values(db_url: str):
-    """(table, column, value) of every string stored in every ledger table."""
-    engine = ledger.engine_for(db_url)
-    existing = set(sa.inspect(engine).get_table_names())
-    with engine.connect() as conn:
-        for name, table in ledger.metadata.tables.items():
-            if name not in existing:
-                continue
-            for row in conn.execute(sa.select(table)).mappings():
-                for column, value in row.items():
-                    if isinstance(value, str):
-                        yield name, column, value
-
-
 def test_quarantine_reconciliation_and_secrets(tmp_path, db_url):
     cfg = write_log(tmp_path)
     run(cfg, db_url, cycle=CUR)
@@ -243,19 +243,19 @@ def test_quarantine_reconciliation_and_secrets(tmp_path, db_url):
     # ---- reconciliation, both cycles, computed from the hand-written table above
     cur_counts = expected_counts(1)
     assert cur_counts == {
-        "records_read": 30,
-        "attempts_staged": 5,
-        "records_quarantined": 18,
+        "records_read": 33,
+        "attempts_staged": 6,
+        "records_quarantined": 19,
         "exact_duplicates": 3,
-        "other_cycle_records": 4,
+        "other_cycle_records": 5,
     }
     prev_counts = expected_counts(2)
     assert prev_counts == {
-        "records_read": 30,
+        "records_read": 33,
         "attempts_staged": 1,
-        "records_quarantined": 8,
+        "records_quarantined": 9,
         "exact_duplicates": 3,
-        "other_cycle_records": 18,
+        "other_cycle_records": 20,
     }
     for cycle, want in ((CUR, cur_counts), (PREV, prev_counts)):
         got = extraction_row(db_url, cycle)
@@ -269,7 +269,8 @@ def test_quarantine_reconciliation_and_secrets(tmp_path, db_url):
 
     # ---- staged attempts: the first read of v-dupid is kept
     staged = by(rows(db_url, "request_attempts", cycle=CUR), "attempt_id")
-    assert set(staged) == {"v1", "v-dupid", "v-secret", "v-secret2", "v-crlf"}
+    assert set(staged) == {"v1", "v-dupid", "v-secret", "v-secret2", "v-crlf", "v-unstorable"}
+    assert staged["v-unstorable"]["model"] == "gpt\ufffd\ufffd"
     assert staged["v-dupid"]["status_code"] == 200
     assert set(by(rows(db_url, "request_attempts", cycle=PREV), "attempt_id")) == {"v-prev"}
 
@@ -310,18 +311,14 @@ def test_quarantine_reconciliation_and_secrets(tmp_path, db_url):
         "pipeline": "risk-assessment-pipeline-v2",
     }
     assert staged["v-secret2"]["api_key_id"] == redacted(SK)
-    # v-secret: 3 values, v-secret2: 1; its exact duplicate and quarantined records add none
+    # Each api_key_id or tag value in which a secret was replaced counts once (SPEC 2.5):
+    # v-secret: its api_key_id and two tag values, v-secret2: its api_key_id. Its exact
+    # duplicate, the quarantined records and the NUL replacement add none.
     assert extraction_row(db_url, CUR)["redacted_values"] == 4
     assert extraction_row(db_url, PREV)["redacted_values"] == 0
 
-    # ---- no secret and no content anywhere in the ledger
-    leaks = [
-        (table, column, planted)
-        for table, column, value in all_text_values(db_url)
-        for planted in PLANTED
-        if planted in value
-    ]
-    assert leaks == []
+    # ---- no secret, no content and no unstorable character anywhere in the ledger
+    assert leaks(db_url, planted=PLANTED) == []
 
 
 # --------------------------------------------------------------- property test

@@ -5,6 +5,11 @@ cannot express portably, so this step reads the first attempt of every logical r
 from ``int_grouped_attempts`` and writes ``int_allocation_decisions`` -- one decision per
 distinct set of the attributes rules read (``allocation_key``), so the Python work grows
 with the variety of traffic, not its volume. ``request_attempts.sql`` joins the result.
+
+The attributes are already redacted (SPEC 2.5), so a tag a template copies holds its
+redacted form; what a template renders is redacted once more, because a template can
+join parts that are harmless alone (``{tags.a}{tags.b}``: ``sk-`` and 20 characters)
+into a secret, and no stored string may hold one.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from sqlalchemy.engine import Engine
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.allocation import AllocationRule, RequestAttributes, decide_allocation
 from tokenreview_pipeline.cycles import Cycle
+from tokenreview_pipeline.extract.records import redact_value
 from tokenreview_pipeline.rule_inputs import replace_cycle_rows
 
 
@@ -45,15 +51,18 @@ def decide_cycle_allocations(engine: Engine, cycle: Cycle, rules: Sequence[Alloc
                     tags=json.loads(tags or "{}"),
                 ),
             )
+            rendered = {
+                "owner_tag": decision.owner_tag,
+                "workload_tag": decision.workload_tag,
+                "environment": decision.environment,
+                "request_class": decision.request_class,
+            }
             rows.append(
                 {
                     "cycle_id": cycle.cycle_id,
                     "allocation_key": key,
                     "allocation_rule_id": decision.allocation_rule_id,
-                    "owner_tag": decision.owner_tag,
-                    "workload_tag": decision.workload_tag,
-                    "environment": decision.environment,
-                    "request_class": decision.request_class,
+                    **{k: v if v is None else redact_value(v)[0] for k, v in rendered.items()},
                 }
             )
     return replace_cycle_rows(engine, ledger.int_allocation_decisions, cycle.cycle_id, rows)

@@ -24,13 +24,33 @@ from enum import StrEnum
 # ------------------------------------------------------------ SPEC 2.1 records
 
 
+#: SPEC 2.5 bounds, on values as read (before redaction). Integers whose absolute value
+#: reaches the limit are ``invalid_type:<field>``, so no 4-byte column and no sum of
+#: token counts overflows; longer strings are ``invalid_type:<field>`` (ids and
+#: tag-derived packet keys are indexed, and a btree entry has a size limit).
+INT32_LIMIT = 2**31
+TOKEN_LIMIT = 2**40
+MAX_VALUE_CHARS = 512
+MAX_TAGS = 64
+MAX_TAG_CHARS = 512
+#: A record nested more than this many levels deep is ``malformed_json``.
+MAX_NESTING = 512
+#: A line (CSV row, HTTP record) longer than this, without its newline, is ``record_too_large``.
+MAX_RECORD_BYTES = 1024 * 1024
+#: The stored raw text of a quarantined record is at most this many UTF-8 bytes.
+MAX_RAW_BYTES = 4096
+
+
 @dataclass(frozen=True)
 class RecordField:
     """One field of a request-log record (SPEC 2.1), in the table's order.
 
     ``kind`` is how values are validated and stored: ``str``, ``timestamp`` (ISO 8601
-    with an offset), ``ip`` (IPv4/IPv6), ``int`` (any integer), ``nonneg_int``,
-    ``nonneg_number`` or ``tags`` (an object of string to string).
+    with an offset), ``ip`` (IPv4/IPv6), ``int`` (an integer; negative token counts are
+    ``negative_tokens``, not a type error), ``nonneg_int``, ``nonneg_number`` or ``tags``
+    (an object of string to string). ``abs_limit``: an integer whose absolute value is
+    at least this is ``invalid_type``; ``max_chars``: a longer string is ``invalid_type``
+    (SPEC 2.5).
     """
 
     name: str
@@ -38,30 +58,40 @@ class RecordField:
     required: bool = False
     #: the value an absent field takes in a staged attempt (SPEC: "absent = 0")
     default: object = None
+    abs_limit: int | None = None
+    max_chars: int | None = None
+
+
+def _id(name: str, *, required: bool = False) -> RecordField:
+    return RecordField(name, "str", required=required, max_chars=MAX_VALUE_CHARS)
+
+
+def _tokens(name: str) -> RecordField:
+    return RecordField(name, "int", default=0, abs_limit=TOKEN_LIMIT)
 
 
 RECORD_FIELDS: tuple[RecordField, ...] = (
-    RecordField("attempt_id", "str", required=True),
+    _id("attempt_id", required=True),
     RecordField("timestamp", "timestamp", required=True),
-    RecordField("request_id", "str"),
-    RecordField("client_retry_count", "nonneg_int"),
-    RecordField("api_key_id", "str", required=True),
+    _id("request_id"),
+    RecordField("client_retry_count", "nonneg_int", abs_limit=INT32_LIMIT),
+    _id("api_key_id", required=True),
     RecordField("source_ip", "ip"),
-    RecordField("model", "str", required=True),
-    RecordField("endpoint", "str", required=True),
-    RecordField("status_code", "int"),
+    _id("model", required=True),
+    _id("endpoint", required=True),
+    RecordField("status_code", "int", abs_limit=INT32_LIMIT),
     RecordField("error_type", "str"),
     RecordField("latency_ms", "nonneg_number"),
-    RecordField("prompt_tokens", "int", default=0),
-    RecordField("completion_tokens", "int", default=0),
-    RecordField("environment", "str"),
+    _tokens("prompt_tokens"),
+    _tokens("completion_tokens"),
+    _id("environment"),
     RecordField("tags", "tags", default={}),
-    RecordField("prompt_fingerprint", "str"),
-    RecordField("cached_prompt_tokens", "int", default=0),
-    RecordField("cache_write_tokens", "int", default=0),
-    RecordField("reasoning_tokens", "int", default=0),
-    RecordField("service_tier", "str"),
-    RecordField("gateway_retries", "nonneg_int", default=0),
+    _id("prompt_fingerprint"),
+    _tokens("cached_prompt_tokens"),
+    _tokens("cache_write_tokens"),
+    _tokens("reasoning_tokens"),
+    _id("service_tier"),
+    RecordField("gateway_retries", "nonneg_int", default=0, abs_limit=INT32_LIMIT),
 )
 FIELDS_BY_NAME = {f.name: f for f in RECORD_FIELDS}
 FIELD_NAMES = tuple(f.name for f in RECORD_FIELDS)
@@ -74,6 +104,11 @@ TOKEN_FIELDS = (
     "cached_prompt_tokens",
     "cache_write_tokens",
     "reasoning_tokens",
+)
+#: (whole, parts): the parts may not add up to more than the whole (``inconsistent_tokens``).
+TOKEN_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("prompt_tokens", ("cached_prompt_tokens", "cache_write_tokens")),
+    ("completion_tokens", ("reasoning_tokens",)),
 )
 
 #: Content-bearing fields, dropped at extraction and never stored (SPEC 2.1).
@@ -93,9 +128,21 @@ CONTENT_FIELDS: tuple[str, ...] = (
 #: Fields whose canonical JSON is the prompt fingerprint when none is given, first present wins.
 PROMPT_SOURCES: tuple[str, ...] = ("messages", "prompt", "input")
 
-#: SQL LIKE patterns of a value that starts like a secret (SPEC 2.5): the blocking
-#: checks' safety net behind the redaction in ``extract/records.py``.
-SECRET_LIKE_PATTERNS: tuple[str, ...] = ("sk-%", "Bearer %", "eyJ%.%.%")
+#: SPEC 2.5 secrets, exactly as the SPEC writes them (case-sensitive). A match does not
+#: start right after an ASCII letter or digit; matches are taken leftmost first, never
+#: overlapping, and each is replaced by ``redacted_`` + 12 hex of its SHA-256
+#: (``extract/redaction.py``). The blocking checks apply the same patterns in SQL.
+SECRET_PATTERNS: tuple[str, ...] = (
+    r"sk-[A-Za-z0-9_-]{20,}",
+    r"Bearer [A-Za-z0-9._~+/=-]+",
+    r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+)
+#: A secret never starts right after one of these (so ``risk-assessment-...`` stays).
+SECRET_NOT_AFTER = "A-Za-z0-9"
+#: The patterns as one Python regular expression (lookbehind for the start rule).
+SECRET_REGEX = rf"(?<![{SECRET_NOT_AFTER}])(?:{'|'.join(SECRET_PATTERNS)})"
+#: The same as a POSIX regular expression (PostgreSQL ``~``), for "does a text hold one".
+SECRET_REGEX_POSIX = rf"(^|[^{SECRET_NOT_AFTER}])({'|'.join(SECRET_PATTERNS)})"
 
 
 # -------------------------------------------------------------- SPEC 4.1 reasons
@@ -113,6 +160,7 @@ class Reason(StrEnum):
     INVALID_TIMESTAMP = "invalid_timestamp"
     TIMESTAMP_WITHOUT_TIMEZONE = "timestamp_without_timezone"
     NEGATIVE_TOKENS = "negative_tokens"
+    INCONSISTENT_TOKENS = "inconsistent_tokens"
     DUPLICATE_ATTEMPT_ID = "duplicate_attempt_id"
 
 

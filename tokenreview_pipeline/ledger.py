@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from tokenreview_pipeline.contract import PACKET_CAUSE_ORDER, RECORD_FIELDS, REQUIREMENTS
+from tokenreview_pipeline.extract.redaction import has_secret
 
 
 class UtcDateTime(sa.types.TypeDecorator):
@@ -562,13 +563,31 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+#: The SQLite function behind the ``has_secret()`` SQL macro (``sql_templates.py``):
+#: 1 when any of its text arguments holds a SPEC 2.5 secret, else 0. It is the
+#: extractor's own linear-time matcher of ``contract.SECRET_PATTERNS``, not a
+#: ``REGEXP`` through Python's backtracking ``re``, which needs quadratic time for the
+#: JWT pattern on hostile text (minutes for one 1 MiB value).
+SQLITE_HAS_SECRET = "tokenreview_has_secret"
+
+
+def _any_secret(*values: object) -> int:
+    return int(any(isinstance(v, str) and has_secret(v) for v in values))
+
+
+def _sqlite_functions(dbapi_connection, _record) -> None:
+    dbapi_connection.create_function(SQLITE_HAS_SECRET, -1, _any_secret, deterministic=True)
+
+
 @cache
 def engine_for(url: str) -> Engine:
-    """One engine per URL. SQLite waits for locks instead of failing at once."""
+    """One engine per URL. SQLite waits for locks instead of failing at once, and every
+    SQLite connection has the ``SQLITE_HAS_SECRET`` function the blocking checks use."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url, connect_args={"timeout": 60, "isolation_level": None}, poolclass=NullPool
         )
+        sa.event.listen(engine, "connect", _sqlite_functions)
         if ":memory:" not in url:
             # WAL: analysts can read the ledger while a cycle is being written.
             sa.event.listen(engine, "connect", _sqlite_wal)

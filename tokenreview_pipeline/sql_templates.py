@@ -14,9 +14,14 @@ Macros for the few places SQLite and PostgreSQL spell things differently
     ``days_between(later, earlier)`` (whole days between two dates),
     ``json_string(expr)`` (a JSON string literal of a text value),
     ``json_array_agg(expr, order_expr)`` (an ordered JSON array of non-null values),
-    ``newline()``.
+    ``newline()``, ``has_secret(expr, ...)`` (true when any of the text expressions holds
+    a SPEC 2.5 secret: ``contract.SECRET_PATTERNS`` with their start rule, anywhere in
+    the text; PostgreSQL's ``~``, SQLite's ``ledger.SQLITE_HAS_SECRET`` function).
+Ledger schema
+    ``text_columns('table')``: the names of a ledger table's text columns, in order
+    (so a check that scans "every stored text column" follows the schema).
 The contract's vocabularies (``contract.py``)
-    ``record_fields``, ``content_fields``, ``secret_patterns``, ``retry_causes`` (in the
+    ``record_fields``, ``content_fields``, ``retry_causes`` (in the
     order they are tried), ``packet_causes`` (in packet column order), ``requirements``,
     ``pause_requirements``, ``unallocated``, ``reasons``.
 Filters
@@ -34,8 +39,9 @@ from collections.abc import Callable
 from typing import Any
 
 import jinja2
+import sqlalchemy as sa
 
-from tokenreview_pipeline import contract
+from tokenreview_pipeline import contract, ledger
 
 
 class ModelError(RuntimeError):
@@ -72,12 +78,33 @@ def _macros(dialect: str) -> dict[str, Callable[..., str]]:
             )
         return f"COALESCE(json_group_array({expr}) FILTER (WHERE {expr} IS NOT NULL), '[]')"
 
+    def has_secret(*exprs: str) -> str:
+        if not exprs:
+            raise ModelError("has_secret() needs at least one expression")
+        if pg:
+            # One regular expression over the values joined by newlines: a newline is
+            # neither part of a secret nor a letter or digit a secret may not follow,
+            # so the join holds a secret exactly when one of the values does.
+            joined = ", ".join(f"CAST({e} AS TEXT)" for e in exprs)
+            return f"(concat_ws(chr(10), {joined}) ~ {sql_string(contract.SECRET_REGEX_POSIX)})"
+        return f"({ledger.SQLITE_HAS_SECRET}({', '.join(exprs)}) = 1)"
+
     return {
         "days_between": days_between,
         "newline": newline,
         "json_string": json_string,
         "json_array_agg": json_array_agg,
+        "has_secret": has_secret,
     }
+
+
+def text_columns(table: str) -> list[str]:
+    """The names of a ledger table's text columns (``String`` and ``Text``), in order."""
+    try:
+        columns = ledger.metadata.tables[table].columns
+    except KeyError:
+        raise ModelError(f"text_columns(): no ledger table {table!r}") from None
+    return [c.name for c in columns if isinstance(c.type, sa.String)]
 
 
 def _value_sql(name: str, requirement: contract.Requirement) -> str:
@@ -111,7 +138,6 @@ def note_sql(requirement: contract.Requirement) -> str:
 CONTRACT_CONTEXT: dict[str, Any] = {
     "record_fields": contract.RECORD_FIELDS,
     "content_fields": contract.CONTENT_FIELDS,
-    "secret_patterns": contract.SECRET_LIKE_PATTERNS,
     "retry_causes": contract.RETRY_CAUSES,
     "packet_causes": contract.PACKET_CAUSE_ORDER,
     "unknown_cause": contract.UNKNOWN_CAUSE,
@@ -157,6 +183,7 @@ def render(
         return template.render(
             **CONTRACT_CONTEXT,
             **_macros(dialect),
+            text_columns=text_columns,
             ref=ref or (lambda name: name),
             published=lambda name: name,
             this=_ThisOutsideCheck() if this is None else this,

@@ -19,6 +19,9 @@
   not be parsed into a record).
 * A gzip file that is corrupt or truncated raises ``ValueError`` naming the file and
   the last line read (records before that point have already been yielded).
+* Secrets (SPEC 2.5): a record's ``source_name`` (the file name) and every path or
+  header cell an error message names are shown redacted, like every stored string.
+  Record text never appears in an error message.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from .records import (
     record_from_csv_defect,
     record_from_csv_row,
     record_from_line,
+    redact_value,
 )
 
 __all__ = ["iter_folder_records", "list_log_files"]
@@ -54,6 +58,11 @@ _BOM = b"\xef\xbb\xbf"
 _CSV_FIELD_LIMIT = MAX_RECORD_BYTES + 16
 _GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
 _WITHHELD = "[CSV row text withheld: the file has content columns]"
+
+
+def _shown(path: str | os.PathLike[str]) -> str:
+    """A path (or file name, or header cell) as stored or shown: redacted (SPEC 2.5)."""
+    return redact_value(os.fsdecode(path))[0]
 
 
 def _kind(name: str) -> str | None:
@@ -72,9 +81,9 @@ def list_log_files(folder: str | Path) -> list[Path]:
     """The folder's log files, in the order they are read."""
     folder_path = Path(folder)
     if not folder_path.exists():
-        raise FileNotFoundError(f"request log folder not found: {folder_path}")
+        raise FileNotFoundError(f"request log folder not found: {_shown(folder_path)}")
     if not folder_path.is_dir():
-        raise NotADirectoryError(f"request log path is not a folder: {folder_path}")
+        raise NotADirectoryError(f"request log path is not a folder: {_shown(folder_path)}")
     paths = [p for p in folder_path.iterdir() if _kind(p.name) is not None and p.is_file()]
     paths.sort(key=lambda p: os.fsencode(p))
     return paths
@@ -99,7 +108,7 @@ def _iter_paths(paths: list[Path]) -> Iterator[ExtractedRecord]:
         kind = _kind(path.name)
         if kind == "jsonl":
             with open(path, "rb", buffering=_BUFFER) as f:
-                yield from _iter_jsonl(f, path.name)
+                yield from _iter_jsonl(f, _shown(path.name))
         elif kind == "jsonl.gz":
             yield from _iter_gzip(path)
         else:
@@ -151,12 +160,12 @@ def _iter_gzip(path: Path) -> Iterator[ExtractedRecord]:
     last_line = 0
     try:
         with gzip.open(path, "rb") as f:
-            for record in _iter_jsonl(f, path.name):  # type: ignore[arg-type]
+            for record in _iter_jsonl(f, _shown(path.name)):  # type: ignore[arg-type]
                 last_line = record.source_line or last_line
                 yield record
     except _GZIP_ERRORS as exc:
         raise ValueError(
-            f"{path}: corrupt or truncated gzip data after line {last_line}: {exc}"
+            f"{_shown(path)}: corrupt or truncated gzip data after line {last_line}: {exc}"
         ) from exc
 
 
@@ -242,26 +251,30 @@ def _read_csv_header(feed: _CsvLineFeed, path: Path) -> tuple[list[str] | None, 
         except StopIteration:
             return None, reader
         except (_RowTooLarge, csv.Error) as exc:
-            raise ValueError(f"{path}: CSV header row (line {feed.row_start}) unreadable") from exc
+            raise ValueError(
+                f"{_shown(path)}: CSV header row (line {feed.row_start}) unreadable"
+            ) from exc
         if not feed.row_text().strip():
             continue
         if feed.bad_encoding:
-            raise ValueError(f"{path}: CSV header row (line {feed.row_start}) is not valid UTF-8")
+            raise ValueError(
+                f"{_shown(path)}: CSV header row (line {feed.row_start}) is not valid UTF-8"
+            )
         header = [cell.strip() for cell in row]
         if not any(name in FIELD_NAMES for name in header):
             raise ValueError(
-                f"{path}: CSV file has no header row: line {feed.row_start} names none of "
+                f"{_shown(path)}: CSV file has no header row: line {feed.row_start} names none of "
                 f"the columns {', '.join(FIELD_NAMES)}"
             )
         named = [name for name in header if name]
         if len(set(named)) != len(named):
-            dupes = sorted({name for name in named if named.count(name) > 1})
-            raise ValueError(f"{path}: CSV header repeats column(s): {', '.join(dupes)}")
+            dupes = sorted({_shown(name) for name in named if named.count(name) > 1})
+            raise ValueError(f"{_shown(path)}: CSV header repeats column(s): {', '.join(dupes)}")
         return header, reader
 
 
 def _iter_csv(f: BinaryIO, path: Path) -> Iterator[ExtractedRecord]:
-    name = path.name
+    name = _shown(path.name)
     feed = _CsvLineFeed(f)
     header, reader = _read_csv_header(feed, path)
     if header is None:

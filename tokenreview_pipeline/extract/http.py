@@ -21,7 +21,10 @@ Decisions:
 * ``start`` / ``end`` must be timezone-aware; they are sent in UTC as ``...Z``.
 * Redirects are followed by the client created here (httpx drops ``Authorization`` on a
   redirect to another origin). A caller-supplied ``client`` is used as configured.
-* The token is never logged and never put in an error message.
+* The token is never logged and never put in an error message. Nor is any other
+  secret (SPEC 2.5): the URL shown and stored as ``source_name`` is redacted, and a
+  response body or exception text quoted in an error is redacted with its JSON
+  escapes decoded (``sk-pr\\u006Fj-...`` is a secret too).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import httpx
 
 from tokenreview_pipeline.urls import safe_url
 
-from .records import ExtractedRecord, record_from_object, redact_text
+from .records import ExtractedRecord, record_from_object, redact_text, redact_value
 
 __all__ = ["ExportApiError", "export_source_name", "iter_http_records"]
 
@@ -55,8 +58,9 @@ class ExportApiError(RuntimeError):
 
 
 def export_source_name(url: str) -> str:
-    """The export URL without query string, fragment or credentials (``source_name``)."""
-    return safe_url(url)
+    """The export URL without query string, fragment or credentials, and redacted
+    (``source_name``)."""
+    return redact_value(safe_url(url))[0]
 
 
 def _iso_utc(value: datetime, name: str) -> str:

@@ -1,10 +1,12 @@
 """Stage a cycle's extracted records into ``stg_source_records`` (streaming, batched).
 
 Every record read gets exactly one row, so the SQL models can account for each
-one (SPEC 4.1). Rows of records that cannot concern the cycle (a usable
-timestamp outside the read window) keep only what duplicate detection needs:
-their order, content hash, attempt id, timestamp and defect. Memory stays
-bounded by the batch size whatever the size of the source.
+one (SPEC 4.1). What a row stores was made storable and redacted by
+``records.py`` (SPEC 2.5): no value here can fail an insert or hold a secret.
+Rows of records that cannot concern the cycle (a usable timestamp outside the read
+window) keep only what duplicate detection needs: their order, content hash, attempt
+id, ``ts_us`` and defect. Memory stays bounded by the batch size whatever the size of
+the source.
 """
 
 from __future__ import annotations
@@ -89,9 +91,11 @@ def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow) -> dict:
     keep_fields = rec.fields is not None and in_window
     for column in _FIELD_COLUMNS:
         row.setdefault(column, fields.get(column) if keep_fields else None)
-    if rec.fields is None and ts is not None:
-        # a defective record keeps its (usable) timestamp for analysts
-        row["timestamp"] = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts)
+    if rec.fields is None and in_cycle:
+        # A defective record that may be quarantined in this cycle keeps its usable
+        # timestamp for analysts (others need none: any year 1-9999 parses, and not
+        # every one round-trips through the SQLite text form).
+        row["timestamp"] = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts)  # type: ignore[operator]
     if keep_fields:
         row["tags"] = canonical_json(fields["tags"])
         row["source_ip_key"] = ip_key(fields["source_ip"])

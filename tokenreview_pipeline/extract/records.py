@@ -1,7 +1,9 @@
 """Record-level extraction: validate, redact and fingerprint one request-log record.
 
-Implements SPEC 2.1 (fields), 2.5 (secrets) and the per-record part of 4.1
-(quarantine reasons). Pure functions, no I/O.
+Implements SPEC 2.1 (fields), 2.5 (secrets, storable values, bounds) and the
+per-record part of 4.1 (quarantine reasons). Pure functions, no I/O. The bounds and
+the secret patterns are declared in ``contract.py``; finding and replacing secrets is
+``redaction.py``.
 
 Decisions where the SPEC is silent (also listed in the project docs):
 
@@ -10,36 +12,52 @@ Decisions where the SPEC is silent (also listed in the project docs):
 * ``record_too_large``: a line (or CSV row, or HTTP record serialized as JSON) of more
   than 1 MiB (1,048,576 bytes) without its newline. A trailing CR is not counted.
 * A leading UTF-8 byte order mark is ignored.
-* JSON ``NaN`` / ``Infinity`` are not JSON: ``malformed_json``. A text nested too deeply
-  to process (Python recursion limit) is also ``malformed_json``.
-* JSON strings that decode to lone UTF-16 surrogates (``"\\ud800"``) cannot be stored as
-  text: ``invalid_encoding``.
+* ``malformed_json``: text that is not JSON; ``NaN`` / ``Infinity`` (not JSON) and a
+  number literal outside the range of a double (``1e400``, which would read as
+  infinity); an integer literal of more than 4,300 digits (Python refuses to convert
+  it, a guard against quadratic conversion); and a record nested more than 512 levels
+  deep (``contract.MAX_NESTING``), measured on the text before it is parsed (strings
+  skipped), or on the value for an HTTP record. ``{}`` is one level.
+* A NUL character or lone surrogate (``"\\ud800"``) in a string is replaced by U+FFFD
+  in what is stored (SPEC 2.5); the record is not defective. The content hash, which
+  decides exact duplicates, is taken over the parsed object before any replacement.
 * A non-string ``timestamp`` (e.g. ``12345``) is ``invalid_type:timestamp``; a string that
   ``datetime.fromisoformat`` cannot parse is ``invalid_timestamp``; a parseable one
   without an offset is ``timestamp_without_timezone``.
-* An empty string in a string field (``attempt_id``, ``timestamp``, ``request_id``,
-  ``api_key_id``, ``source_ip``, ``model``, ``endpoint``, ``error_type``,
-  ``environment``, ``prompt_fingerprint``) counts as absent, exactly like an empty CSV
-  cell: it is ``missing_field`` in a required field and ``None`` in an optional one.
-* Integers must fit in a signed 64-bit column, otherwise ``invalid_type``.
-  ``latency_ms`` must be finite. ``status_code`` is any such integer.
-* ``source_ip`` must parse with :mod:`ipaddress`; it is stored in its compressed form.
+* An empty string in a string field counts as absent, exactly like an empty CSV cell:
+  it is ``missing_field`` in a required field and ``None`` in an optional one (so an
+  empty ``service_tier`` is stored as NULL; its meaning, ``standard``, is applied in
+  SQL with the other spellings). Strings are otherwise kept exactly as read.
+* Bounds (SPEC 2.5, on values as read, before redaction): ``status_code``,
+  ``client_retry_count`` and ``gateway_retries`` below 2^31 in absolute value, the five
+  token fields below 2^40, the id-like strings at most 512 characters (Python
+  characters: code points), ``tags`` at most 64 keys with keys and values of at most
+  512 characters; beyond that ``invalid_type:<field>``. ``status_code`` may otherwise
+  be any integer; ``latency_ms`` must be finite.
+* ``source_ip`` must parse with :mod:`ipaddress` and carry no IPv6 zone index
+  (``fe80::1%eth0``: the zone names an interface of the logging host, not where a
+  request came from, and is free text of any length); it is stored in compressed form.
 * CSV cells are text: ints are ``[+-]?[0-9]+`` (``"12"`` ok, ``"12.0"`` / ``" 12"`` not),
-  numbers are decimal literals, ``tags`` is a JSON object. The prompt fingerprint of a
-  CSV ``messages`` / ``prompt`` / ``input`` cell is taken over the cell text (a string).
-* Redaction: besides ``api_key_id`` and tag values (SPEC 2.5), every string kept in
-  ``fields`` and every tag key is checked, so no stored column can hold a secret. A
-  value is a secret when its whole value (surrounding whitespace ignored) looks like
-  one. ``redacted_values`` counts, for a valid record, the values replaced in
-  ``fields``; for a defective record (``fields is None``), the values or tokens
-  replaced in ``raw_redacted``.
+  numbers are decimal literals, ``tags`` is a JSON object in one cell (a cell nested
+  deeper than that object is ``invalid_type:tags`` without being parsed). The prompt
+  fingerprint of a CSV ``messages`` / ``prompt`` / ``input`` cell is taken over the
+  cell text (a string).
+* Tags whose key is a content field name (compared case-insensitively, like content
+  fields anywhere) are dropped, as content fields are.
+* Redaction (SPEC 2.5): every secret in every stored string -- every field, every tag
+  key and value, the raw text -- is replaced, wherever it is in the value.
+  ``redacted_values`` counts the ``api_key_id`` and the tag values in which a secret
+  was replaced, once each; for a defective record, those of its parsed object (0 when
+  it did not parse).
 * ``raw_redacted``: for a record that parsed (a JSON value, or the cells of a CSV row),
   compact JSON of the value in its original key order, with content fields removed at
-  every nesting level (key names compared case-insensitively), every whole-value secret
-  redacted and secret-looking tokens inside other strings redacted. For text that did
-  not parse, content fields are cut out best-effort (``"prompt": <value>`` up to the end
-  of its value, or to the end of the text when the value is unterminated), then
-  secret-looking tokens are redacted. Always at most 4096 UTF-8 bytes.
+  every nesting level (key names compared case-insensitively) and every string and key
+  made storable and redacted. For text that did not parse, content fields are cut out
+  best-effort (``"prompt": <value>`` up to the end of its value, or to the end of the
+  text when the value is unterminated; a key written with escapes, ``"pr\\u006fmpt"``,
+  is recognized), then the text is made storable and redacted with its JSON escapes
+  decoded. Always at most 4096 UTF-8 bytes, cut after redaction (a prefix of a text
+  without secrets has none).
 * ``ts_us`` is set whenever a parsed object is available and its ``timestamp`` is an
   ISO 8601 string with an offset; a line that is not valid UTF-8 is decoded with
   replacement characters for this purpose only (its ``content_sha256`` stays None).
@@ -56,10 +74,13 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from itertools import accumulate
 
 from tokenreview_pipeline import contract
-from tokenreview_pipeline.contract import Reason
+from tokenreview_pipeline.contract import Reason, RecordField
+
+from .redaction import has_secret, redact_text, redact_value
 
 __all__ = [
     "CONTENT_FIELDS",
@@ -69,9 +90,9 @@ __all__ = [
     "REQUIRED_FIELDS",
     "ExtractedRecord",
     "canonical_json",
-    "looks_like_secret",
-    "record_from_csv_defect",
+    "has_secret",
     "prompt_fingerprint",
+    "record_from_csv_defect",
     "record_from_csv_row",
     "record_from_line",
     "record_from_object",
@@ -79,27 +100,24 @@ __all__ = [
     "redact_value",
 ]
 
-MAX_RECORD_BYTES = 1024 * 1024
-MAX_RAW_BYTES = 4096
+MAX_RECORD_BYTES = contract.MAX_RECORD_BYTES
+MAX_RAW_BYTES = contract.MAX_RAW_BYTES
 # How much of a too-large line is looked at to build its raw_redacted.
 _TOO_LARGE_PREFIX_BYTES = 64 * 1024
 
 CONTENT_FIELDS = frozenset(contract.CONTENT_FIELDS)
 _PROMPT_SOURCES = contract.PROMPT_SOURCES
 
-# (name, kind, required) in SPEC 2.1 table order.
-_FIELDS: tuple[tuple[str, str, bool], ...] = tuple(
-    (f.name, f.kind, f.required) for f in contract.RECORD_FIELDS
-)
 FIELD_NAMES = contract.FIELD_NAMES
 REQUIRED_FIELDS = contract.REQUIRED_FIELDS
 _STRINGY_KINDS = frozenset({"str", "timestamp", "ip"})
-# String fields kept in `fields` that are checked for secrets.
-_REDACTED_STRING_FIELDS = tuple(f.name for f in contract.RECORD_FIELDS if f.kind in ("str", "ip"))
+# Fields kept in `fields` as strings: made storable and redacted.
+_STRING_FIELDS = tuple(f.name for f in contract.RECORD_FIELDS if f.kind in ("str", "ip"))
 
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_INT64_LIMIT = 2**63
+_INT64_DIGITS = len(str(_INT64_LIMIT))
+_UTC = timezone.utc  # noqa: UP017 - datetime.UTC is Python 3.11+
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 _ONE_US = timedelta(microseconds=1)
 _BOM = "\ufeff"
 
@@ -120,64 +138,13 @@ class ExtractedRecord:
     fields: dict[str, object] | None
     redacted_values: int
     raw_redacted: str
-    # A defective record's attempt_id when it is readable (a string), redacted and
-    # cut to 256 characters, so analysts can find the attempt; None otherwise.
+    # A defective record's attempt_id when it is readable (a string), storable,
+    # redacted and cut to 256 characters, so analysts can find the attempt; else None.
     defective_attempt_id: str | None = None
 
 
-# --------------------------------------------------------------------------- secrets
-
-_JWT = r"eyJ[A-Za-z0-9_-]+=*\.[A-Za-z0-9_-]+=*\.[A-Za-z0-9_-]*=*"
-_WHOLE_SECRET_RE = re.compile(rf"sk-\S{{20,}}|(?i:bearer)[ \t]+\S+|{_JWT}")
-# Inside free text a token ends at whitespace, quotes, separators and brackets, and
-# must not continue a word (so "risk-assessment-..." is not an "sk-" token).
-_TOKEN_CHAR = r"""[^\s"'`,;<>(){}\[\]\\]"""
-_NOT_AFTER_WORD = r"(?<![A-Za-z0-9_-])"
-_TEXT_SECRET_RE = re.compile(
-    rf"{_NOT_AFTER_WORD}sk-{_TOKEN_CHAR}{{20,}}"
-    rf"|{_NOT_AFTER_WORD}(?i:bearer)[ \t]+{_TOKEN_CHAR}+"
-    rf"|{_NOT_AFTER_WORD}{_JWT}"
-)
-
-
-# Cheap pre-filter: every secret form contains one of these.
-_MAYBE_SECRET_RE = re.compile(r"sk-|eyJ|[Bb][Ee][Aa][Rr][Ee][Rr]")
-
-
-def looks_like_secret(value: str) -> bool:
-    """True when the whole value (surrounding whitespace ignored) looks like a secret.
-
-    ``sk-`` followed by 20+ non-space characters, ``Bearer <token>``, or a JWT
-    ``eyJ<b64url>.<b64url>.<b64url>``. A substring does not count.
-    """
-    if not isinstance(value, str) or _MAYBE_SECRET_RE.search(value) is None:
-        return False
-    return _WHOLE_SECRET_RE.fullmatch(value.strip()) is not None
-
-
-def _redacted_form(value: str) -> str:
-    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-    return "redacted_" + digest[:12]
-
-
-def redact_value(value: str) -> tuple[str, bool]:
-    """Return (``redacted_`` + 12 hex of sha256(value), True) for a secret, else (value, False)."""
-    if looks_like_secret(value):
-        return _redacted_form(value), True
-    return value, False
-
-
-def redact_text(text: str) -> tuple[str, int]:
-    """Replace every secret-looking token inside free text; return (text, replacements)."""
-    return _TEXT_SECRET_RE.subn(lambda m: _redacted_form(m.group(0)), text)
-
-
-def _redact_string(value: str) -> tuple[str, int]:
-    if _MAYBE_SECRET_RE.search(value) is None:
-        return value, 0
-    if looks_like_secret(value):
-        return _redacted_form(value), 1
-    return redact_text(value)
+def _is_content_key(key: str) -> bool:
+    return key.lower() in CONTENT_FIELDS
 
 
 # ------------------------------------------------------------------ canonical JSON
@@ -208,41 +175,87 @@ def _loads(text: str) -> object:
     return json.loads(text, parse_constant=_reject_constant)
 
 
+# ---------------------------------------------------------------------- nesting
+
+_STRING_LITERAL_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+_OPENING = frozenset("[{")
+
+
+def _text_depth(text: str, limit: int) -> int:
+    """How deep the JSON text nests (strings skipped), exact for valid JSON; the count
+    of opening brackets when that is at most ``limit`` (then the depth is too)."""
+    openings = text.count("[") + text.count("{")
+    if openings <= limit:
+        return openings
+    brackets = _NOT_BRACKET_RE.sub("", _STRING_LITERAL_RE.sub("", text))
+    return max(0, max(accumulate(1 if c in _OPENING else -1 for c in brackets), default=0))
+
+
+def _too_deep(text: str) -> bool:
+    return _text_depth(text, contract.MAX_NESTING) > contract.MAX_NESTING
+
+
+def _value_too_deep(value: object) -> bool:
+    """True when a parsed value nests more than ``MAX_NESTING`` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > contract.MAX_NESTING:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
 # ---------------------------------------------------------------- raw_redacted
 
 
 def _truncate(text: str) -> str:
     data = text.encode("utf-8", "replace")
     if len(data) <= MAX_RAW_BYTES:
-        return data.decode("utf-8", "replace")
+        return text
     return data[:MAX_RAW_BYTES].decode("utf-8", "ignore")
 
 
-def _sanitize(value: object) -> tuple[object, int]:
-    """Drop content fields (any depth) and redact secrets in keys and strings."""
-    if isinstance(value, str):
-        return _redact_string(value)
-    if isinstance(value, dict):
-        out: dict[str, object] = {}
-        count = 0
-        for key, item in value.items():
-            key_text = str(key)
-            if key_text.lower() in CONTENT_FIELDS:
-                continue
-            new_key, n_key = _redact_string(key_text)
-            new_item, n_item = _sanitize(item)
-            out[new_key] = new_item
-            count += n_key + n_item
-        return out, count
-    if isinstance(value, list):
-        items = []
-        count = 0
-        for item in value:
-            new_item, n_item = _sanitize(item)
-            items.append(new_item)
-            count += n_item
-        return items, count
-    return value, 0
+def _clean(value: str) -> str:
+    return redact_value(value)[0]
+
+
+def _sanitize(value: object) -> object:
+    """A copy without content fields (any depth), every key and string made storable
+    and redacted. Iterative, so depth never meets Python's recursion limit."""
+
+    def copy_of(item: object) -> object:
+        if isinstance(item, str):
+            return _clean(item)
+        if isinstance(item, dict):
+            out: dict = {}
+            pending.append((item, out))
+            return out
+        if isinstance(item, list):
+            items: list = []
+            pending.append((item, items))
+            return items
+        return item
+
+    pending: list[tuple[object, object]] = []
+    root = copy_of(value)
+    while pending:
+        source, target = pending.pop()
+        if isinstance(source, dict):
+            for key, item in source.items():
+                key_text = str(key)
+                if not _is_content_key(key_text):
+                    target[_clean(key_text)] = copy_of(item)  # type: ignore[index]
+        else:
+            target.extend(copy_of(item) for item in source)  # type: ignore[attr-defined]
+    return root
 
 
 def _raw_from_fields(fields: dict[str, object]) -> str:
@@ -254,24 +267,31 @@ def _raw_from_fields(fields: dict[str, object]) -> str:
     return _truncate(json.dumps(present, ensure_ascii=False, separators=(",", ":")))
 
 
-def _raw_from_value(value: object) -> tuple[str, int]:
-    sanitized, count = _sanitize(value)
-    text = json.dumps(sanitized, ensure_ascii=False, separators=(",", ":"))
-    return _truncate(text), count
+def _raw_from_value(value: object) -> str:
+    text = json.dumps(_sanitize(value), ensure_ascii=False, separators=(",", ":"))
+    return _truncate(text)
 
 
-_CONTENT_KEY_ALTERNATION = "|".join(sorted(CONTENT_FIELDS))
-_CONTENT_KEY_RE = re.compile(
-    r"""(["'])(?:""" + _CONTENT_KEY_ALTERNATION + r""")\1\s*:\s*""", re.IGNORECASE
+# A quoted key (up to the longest content field name in characters, each possibly a
+# \uXXXX escape) followed by a colon: a candidate content field in text that did not parse.
+_KEY_UNITS = max(len(name) for name in CONTENT_FIELDS)
+_KEY_CANDIDATE_RE = re.compile(
+    r"""(["'])((?:(?!\1)[^\\\n]|\\u[0-9a-fA-F]{4}|\\/){1,""" + str(_KEY_UNITS) + r"""})\1\s*:\s*"""
 )
+_KEY_ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})|\\/")
 _STRING_RE = {
-    '"': re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL),
+    '"': _STRING_LITERAL_RE,
     "'": re.compile(r"'[^'\\]*(?:\\.[^'\\]*)*'", re.DOTALL),
 }
 _NEST_TOKEN_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
 _SCALAR_RE = re.compile(r"[^,}\]\s]*")
-_TRAILING_COMMA_RE = re.compile(r"\s*,?")
+_TRAILING_COMMA_RE = re.compile(r"\s*,?\s*")
+_CUT_MARK = "\u2026"
 _TOKEN_DELIMITERS = frozenset(" \t\r\n\x0b\x0c\"',:{}[]")
+
+
+def _decoded_key(units: str) -> str:
+    return _KEY_ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else "/", units)
 
 
 def _end_of_value(text: str, i: int) -> int:
@@ -300,22 +320,33 @@ def _end_of_value(text: str, i: int) -> int:
 
 
 def _strip_content_text(text: str) -> str:
-    """Best-effort removal of ``"<content field>": <value>`` from unparsed text."""
-    pieces = []
+    """Best-effort removal of ``"<content field>": <value>`` from unparsed text.
+
+    Each cut is marked with ``…`` (consecutive cuts share one), so what surrounds a cut
+    can never join into a new content key (``"pro"prompt": 1,mpt":``).
+    """
+    pieces: list[str] = []
     pos = 0
+    search_from = 0
     while True:
-        m = _CONTENT_KEY_RE.search(text, pos)
+        m = _KEY_CANDIDATE_RE.search(text, search_from)
         if m is None:
             break
+        if not _is_content_key(_decoded_key(m.group(2))):
+            search_from = m.start() + 1  # candidates may overlap: try each quote
+            continue
         end = _end_of_value(text, m.end())
-        end = _TRAILING_COMMA_RE.match(text, end).end()
-        pieces.append(text[pos : m.start()])
-        pos = end
+        end = _TRAILING_COMMA_RE.match(text, end).end()  # type: ignore[union-attr]
+        if m.start() > pos or not pieces:
+            pieces.append(text[pos : m.start()])
+        pos = search_from = end
+    if not pieces:
+        return text
     pieces.append(text[pos:])
-    return "".join(pieces)
+    return _CUT_MARK.join(pieces)
 
 
-def _raw_from_text(text: str, *, cut: bool = False) -> tuple[str, int]:
+def _raw_from_text(text: str, *, cut: bool = False) -> str:
     if text.startswith(_BOM):
         text = text[1:]
     text = _strip_content_text(text)
@@ -325,8 +356,7 @@ def _raw_from_text(text: str, *, cut: bool = False) -> tuple[str, int]:
         while end > 0 and text[end - 1] not in _TOKEN_DELIMITERS:
             end -= 1
         text = text[:end]
-    text, count = redact_text(text)
-    return _truncate(text), count
+    return _truncate(redact_text(text)[0])
 
 
 # ------------------------------------------------------------------- timestamps
@@ -341,7 +371,7 @@ def _parse_timestamp(value: str) -> tuple[str | None, datetime | None, int | Non
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return Reason.TIMESTAMP_WITHOUT_TIMEZONE, None, None
     try:
-        utc = parsed.astimezone(UTC)
+        utc = parsed.astimezone(_UTC)
         ts_us = (utc - _EPOCH) // _ONE_US
     except (OverflowError, ValueError):
         return Reason.INVALID_TIMESTAMP, None, None
@@ -360,21 +390,30 @@ def _ts_us_of(obj: dict) -> int | None:
 _INVALID = object()
 
 
-def _as_int(value: object, csv: bool) -> object:
+def _as_int(value: object, csv: bool, field: RecordField) -> object:
     if csv:
         if not isinstance(value, str) or not _CSV_INT_RE.fullmatch(value):
             return _INVALID
+        if len(value.lstrip("+-").lstrip("0")) > _INT64_DIGITS:
+            return _INVALID  # out of any bound, and never converted (no quadratic int())
         number = int(value)
     else:
         if type(value) is not int:
             return _INVALID
         number = value
-    if not _INT64_MIN <= number <= _INT64_MAX:
+    if abs(number) >= (field.abs_limit or _INT64_LIMIT):
         return _INVALID
     return number
 
 
-def _as_nonneg_number(value: object, csv: bool) -> object:
+def _as_nonneg_int(value: object, csv: bool, field: RecordField) -> object:
+    number = _as_int(value, csv, field)
+    if number is _INVALID or number < 0:  # type: ignore[operator]
+        return _INVALID
+    return number
+
+
+def _as_nonneg_number(value: object, csv: bool, field: RecordField) -> object:
     if csv:
         if not isinstance(value, str) or not _CSV_NUMBER_RE.fullmatch(value):
             return _INVALID
@@ -389,23 +428,27 @@ def _as_nonneg_number(value: object, csv: bool) -> object:
     return number + 0.0  # -0.0 -> 0.0
 
 
-def _as_tags(value: object, csv: bool) -> object:
+def _as_tags(value: object, csv: bool, field: RecordField) -> object:
     if csv:
-        if not isinstance(value, str):
+        # A tags cell nested deeper than one object cannot be a valid one: not parsed.
+        if not isinstance(value, str) or _text_depth(value, 1) > 1:
             return _INVALID
         try:
             value = _loads(value)
-        except (ValueError, RecursionError):
+        except ValueError:
             return _INVALID
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or len(value) > contract.MAX_TAGS:
         return _INVALID
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        return _INVALID
+    for key, item in value.items():
+        if not isinstance(item, str):
+            return _INVALID
+        if len(key) > contract.MAX_TAG_CHARS or len(item) > contract.MAX_TAG_CHARS:
+            return _INVALID
     return dict(value)
 
 
-def _as_ip(value: object, csv: bool) -> object:
-    if not isinstance(value, str):
+def _as_ip(value: object, csv: bool, field: RecordField) -> object:
+    if not isinstance(value, str) or "%" in value:
         return _INVALID
     try:
         return str(ipaddress.ip_address(value))
@@ -413,18 +456,15 @@ def _as_ip(value: object, csv: bool) -> object:
         return _INVALID
 
 
-def _as_str(value: object, csv: bool) -> object:
-    return value if isinstance(value, str) else _INVALID
-
-
-def _as_nonneg_int(value: object, csv: bool) -> object:
-    number = _as_int(value, csv)
-    if number is _INVALID or number < 0:  # type: ignore[operator]
+def _as_str(value: object, csv: bool, field: RecordField) -> object:
+    if not isinstance(value, str):
         return _INVALID
-    return number
+    if field.max_chars is not None and len(value) > field.max_chars:
+        return _INVALID
+    return value
 
 
-_CONVERTERS: dict[str, Callable[[object, bool], object]] = {
+_CONVERTERS: dict[str, Callable[[object, bool, RecordField], object]] = {
     "str": _as_str,
     "timestamp": _as_str,
     "ip": _as_ip,
@@ -435,31 +475,42 @@ _CONVERTERS: dict[str, Callable[[object, bool], object]] = {
 }
 
 
+def _token_defect(values: dict[str, object]) -> str | None:
+    """``negative_tokens``, then ``inconsistent_tokens`` (absent counts are 0)."""
+    tokens = {name: values.get(name, 0) for name in contract.TOKEN_FIELDS}
+    if any(count < 0 for count in tokens.values()):  # type: ignore[operator]
+        return Reason.NEGATIVE_TOKENS
+    for whole, parts in contract.TOKEN_PARTS:
+        if sum(tokens[p] for p in parts) > tokens[whole]:  # type: ignore[misc]
+            return Reason.INCONSISTENT_TOKENS
+    return None
+
+
 def _validate(obj: dict, csv: bool) -> tuple[str | None, dict[str, object] | None]:
     """Return (defect, converted values of present SPEC fields)."""
     present: dict[str, object] = {}
-    for name, kind, _ in _FIELDS:
-        value = obj.get(name)
-        if value is None or (value == "" and kind in _STRINGY_KINDS):
+    for f in contract.RECORD_FIELDS:
+        value = obj.get(f.name)
+        if value is None or (value == "" and f.kind in _STRINGY_KINDS):
             continue
-        present[name] = value
+        present[f.name] = value
     for name in REQUIRED_FIELDS:
         if name not in present:
             return contract.missing_field(name), None
     values: dict[str, object] = {}
-    for name, kind, _ in _FIELDS:
-        if name in present:
-            converted = _CONVERTERS[kind](present[name], csv)
+    for f in contract.RECORD_FIELDS:
+        if f.name in present:
+            converted = _CONVERTERS[f.kind](present[f.name], csv, f)
             if converted is _INVALID:
-                return contract.invalid_type(name), None
-            values[name] = converted
+                return contract.invalid_type(f.name), None
+            values[f.name] = converted
     defect, utc, _ = _parse_timestamp(values["timestamp"])  # type: ignore[arg-type]
     if defect is not None:
         return defect, None
     values["timestamp"] = utc
-    for name in contract.TOKEN_FIELDS:
-        if values.get(name, 0) < 0:  # type: ignore[operator]
-            return Reason.NEGATIVE_TOKENS, None
+    defect = _token_defect(values)
+    if defect is not None:
+        return defect, None
     return None, values
 
 
@@ -470,22 +521,34 @@ def _build_fields(values: dict[str, object], obj: dict) -> tuple[dict[str, objec
                 values["prompt_fingerprint"] = prompt_fingerprint(obj[source])
                 break
     redacted = 0
-    for name in _REDACTED_STRING_FIELDS:
+    for name in _STRING_FIELDS:
         value = values.get(name)
         if isinstance(value, str):
-            new_value, changed = redact_value(value)
-            if changed:
-                values[name] = new_value
+            values[name], changed = redact_value(value)
+            if changed and name == "api_key_id":
                 redacted += 1
     tags: dict[str, str] = {}
     for key, value in values.get("tags", {}).items():  # type: ignore[union-attr]
-        new_key, key_changed = redact_value(key)
-        new_value, value_changed = redact_value(value)
-        redacted += key_changed + value_changed
-        tags[new_key] = new_value
+        if _is_content_key(key):
+            continue
+        new_value, changed = redact_value(value)
+        redacted += changed
+        tags[redact_value(key)[0]] = new_value
     fields = {f.name: values.get(f.name, f.default) for f in contract.RECORD_FIELDS}
     fields["tags"] = tags
     return fields, redacted
+
+
+def _secrets_counted(value: object) -> int:
+    """``redacted_values`` of a defective record: its ``api_key_id`` and tag values
+    (those that are strings) in which a secret was replaced."""
+    if not isinstance(value, dict):
+        return 0
+    candidates = [value.get("api_key_id")]
+    tags = value.get("tags")
+    if isinstance(tags, dict):
+        candidates.extend(tags.values())
+    return sum(1 for item in candidates if isinstance(item, str) and has_secret(item))
 
 
 # ---------------------------------------------------------------------- builders
@@ -500,7 +563,6 @@ def _text_record(
     source_page: int | None,
     cut: bool = False,
 ) -> ExtractedRecord:
-    raw, count = _raw_from_text(text, cut=cut)
     return ExtractedRecord(
         source_name=source_name,
         source_line=source_line,
@@ -509,8 +571,8 @@ def _text_record(
         content_sha256=None,
         ts_us=None,
         fields=None,
-        redacted_values=count,
-        raw_redacted=raw,
+        redacted_values=0,
+        raw_redacted=_raw_from_text(text, cut=cut),
     )
 
 
@@ -542,7 +604,6 @@ def _from_value(
     ts_us = _ts_us_of(value) if isinstance(value, dict) else None
     defect = forced_defect
     fields = None
-    redacted = 0
     if defect is None and not isinstance(value, dict):
         defect = Reason.NOT_AN_OBJECT
     if defect is None:
@@ -553,9 +614,9 @@ def _from_value(
         # A valid record is only quarantined later as a duplicate_attempt_id; its
         # normalized fields are already redacted and content-free, and far cheaper
         # to serialize than sanitizing the raw object again.
-        raw, raw_count = _raw_from_fields(fields), 0
+        raw = _raw_from_fields(fields)
     else:
-        raw, raw_count = _raw_from_value(value)
+        raw, redacted = _raw_from_value(value), _secrets_counted(value)
     return ExtractedRecord(
         source_name=source_name,
         source_line=source_line,
@@ -564,7 +625,7 @@ def _from_value(
         content_sha256=content_sha256,
         ts_us=ts_us,
         fields=fields,
-        redacted_values=redacted if fields is not None else raw_count,
+        redacted_values=redacted,
         raw_redacted=raw,
         defective_attempt_id=_readable_attempt_id(value) if fields is None else None,
     )
@@ -574,19 +635,16 @@ def _readable_attempt_id(value: object) -> str | None:
     attempt_id = value.get("attempt_id") if isinstance(value, dict) else None
     if not isinstance(attempt_id, str) or not attempt_id:
         return None
-    return redact_value(attempt_id)[0][:256]
+    # Redacted whole, then cut: a prefix of a text without secrets has none.
+    return _clean(attempt_id)[:256]
 
 
 def _content_hash(value: object) -> tuple[str | None, str | None]:
-    """Return (content_sha256, defect) for a parsed value."""
+    """Return (content_sha256, defect) for a parsed value, before any replacement."""
     try:
         text = canonical_json(value)
-    except ValueError:  # NaN / Infinity (possible for objects not parsed by us)
+    except ValueError:  # NaN / infinity (possible for objects not parsed by us)
         return None, Reason.MALFORMED_JSON
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates
-        return _sha256_text(text), Reason.INVALID_ENCODING
     return _sha256_text(text), None
 
 
@@ -601,20 +659,22 @@ def record_from_object(
     """Build the record of an already-parsed JSON value (e.g. one item of an HTTP page).
 
     ``raw_text`` is the record's JSON text; it decides ``record_too_large`` and is the
-    fallback for ``raw_redacted`` when the value cannot be processed structurally.
+    raw text kept when the value is nested too deeply to be processed structurally.
     """
     where = {"source_name": source_name, "source_line": source_line, "source_page": source_page}
-    try:
-        too_large = (
-            len(raw_text) > MAX_RECORD_BYTES
-            and len(raw_text.encode("utf-8", "surrogatepass")) > MAX_RECORD_BYTES
-        )
-        sha, defect = _content_hash(obj)
+    too_large = (
+        len(raw_text) > MAX_RECORD_BYTES
+        and len(raw_text.encode("utf-8", "surrogatepass")) > MAX_RECORD_BYTES
+    )
+    if _value_too_deep(obj):
+        # Not processed structurally: its raw text is the record's text.
         if too_large:
-            defect = Reason.RECORD_TOO_LARGE
-        return _from_value(obj, csv=False, forced_defect=defect, content_sha256=sha, **where)
-    except RecursionError:
+            return _too_large(raw_text.encode("utf-8", "replace"), **where)
         return _text_record(Reason.MALFORMED_JSON, raw_text, **where)
+    sha, defect = _content_hash(obj)
+    if too_large:
+        defect = Reason.RECORD_TOO_LARGE
+    return _from_value(obj, csv=False, forced_defect=defect, content_sha256=sha, **where)
 
 
 def record_from_line(
@@ -638,26 +698,27 @@ def record_from_line(
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("utf-8", "replace")
-        try:
-            salvaged = _loads(text)
-            return _from_value(
-                salvaged,
-                csv=False,
-                forced_defect=Reason.INVALID_ENCODING,
-                content_sha256=None,
-                **where,
-            )
-        except (ValueError, RecursionError):
+        salvaged = _parse(text)
+        if salvaged is _INVALID:
             return _text_record(Reason.INVALID_ENCODING, text, **where)
-    try:
-        obj = _loads(text)
-    except (ValueError, RecursionError):
+        return _from_value(
+            salvaged, csv=False, forced_defect=Reason.INVALID_ENCODING, content_sha256=None, **where
+        )
+    obj = _parse(text)
+    if obj is _INVALID:
         return _text_record(Reason.MALFORMED_JSON, text, **where)
+    sha, defect = _content_hash(obj)
+    return _from_value(obj, csv=False, forced_defect=defect, content_sha256=sha, **where)
+
+
+def _parse(text: str) -> object:
+    """The JSON value of ``text``, or ``_INVALID`` (not JSON, or nested too deeply)."""
+    if _too_deep(text):
+        return _INVALID
     try:
-        sha, defect = _content_hash(obj)
-        return _from_value(obj, csv=False, forced_defect=defect, content_sha256=sha, **where)
-    except RecursionError:
-        return _text_record(Reason.MALFORMED_JSON, text, **where)
+        return _loads(text)
+    except (ValueError, RecursionError):  # RecursionError: unreachable after the depth check
+        return _INVALID
 
 
 def record_from_csv_row(

@@ -1,4 +1,8 @@
-"""Open the configured request log for a cycle (SPEC 2.1 files, 2.6 HTTP export API)."""
+"""Open the configured request log for a cycle (SPEC 2.1 files, 2.6 HTTP export API).
+
+Its ``location`` is stored (``extraction_runs.source_location``) and shown in Dagster
+metadata, so it is redacted like every stored string (SPEC 2.5).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from tokenreview_pipeline.config import FilesLogSource, HttpLogSource, Tokenrevi
 from tokenreview_pipeline.cycles import Cycle
 from tokenreview_pipeline.extract.files import iter_folder_records
 from tokenreview_pipeline.extract.http import iter_http_records
-from tokenreview_pipeline.extract.records import ExtractedRecord
+from tokenreview_pipeline.extract.records import ExtractedRecord, redact_value
 from tokenreview_pipeline.urls import safe_url
 
 
@@ -22,14 +26,15 @@ class RequestLogError(RuntimeError):
 class RequestLog:
     records: Iterator[ExtractedRecord]
     kind: str  # files | http
-    location: str  # the folder, or the URL without credentials
+    location: str  # the folder, or the URL without credentials; redacted
 
 
 def open_request_log(config: TokenreviewConfig, cycle: Cycle) -> RequestLog:
     """The records of ``request_logs`` that a run for ``cycle`` reads (SPEC 4.1)."""
     source = config.request_logs
     if isinstance(source, FilesLogSource):
-        return RequestLog(iter_folder_records(source.path), "files", str(source.path))
+        location = redact_value(str(source.path))[0]
+        return RequestLog(iter_folder_records(source.path), "files", location)
     assert isinstance(source, HttpLogSource)
     token = None
     if source.token_env:
@@ -37,7 +42,7 @@ def open_request_log(config: TokenreviewConfig, cycle: Cycle) -> RequestLog:
         if not token:
             raise RequestLogError(
                 f"request_logs.token_env names {source.token_env}, which is not set "
-                f"(config {config.path})"
+                f"(config {redact_value(str(config.path))[0]})"
             )
     start, end = cycle.read_window(config.thresholds.retry_span_s)
     records = iter_http_records(
@@ -48,4 +53,4 @@ def open_request_log(config: TokenreviewConfig, cycle: Cycle) -> RequestLog:
         max_tries=source.max_tries,
         timeout_s=source.timeout_s,
     )
-    return RequestLog(records, "http", safe_url(source.url))
+    return RequestLog(records, "http", redact_value(safe_url(source.url))[0])

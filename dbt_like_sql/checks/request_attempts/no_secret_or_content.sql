@@ -1,21 +1,17 @@
 -- severity: error
--- No secret (a value starting like sk-..., Bearer ..., a JWT) in any text column, and no
--- content field (contract.CONTENT_FIELDS) smuggled into tags. LIKE is case-insensitive
--- on SQLite, which can only add false alarms, never hide a secret.
-SELECT attempt_id
+-- No secret (SPEC 2.5: contract.SECRET_PATTERNS, anywhere in a value, not right after
+-- an ASCII letter or digit) in any text column, and no content field
+-- (contract.CONTENT_FIELDS) as a tag key. The extractor redacts and drops them; this is
+-- the safety net. An attempt_id that itself holds a secret is not shown.
+-- LIKE is case-insensitive on SQLite, which can only add false alarms, never hide one.
+SELECT
+    CASE WHEN {{ has_secret('attempt_id') }} THEN '(withheld: holds a secret)'
+         ELSE attempt_id END AS attempt_id
 FROM {{ this }}
 WHERE cycle_id = :cycle_id
   AND (
-{% for pattern in secret_patterns %}
-       {{ "OR " if not loop.first }}api_key_id LIKE {{ pattern | sql_string }}
-    OR attempt_id LIKE {{ pattern | sql_string }}
-    OR COALESCE(request_id, '') LIKE {{ pattern | sql_string }}
-    OR COALESCE(attempt_environment, '') LIKE {{ pattern | sql_string }}
-    OR model LIKE {{ pattern | sql_string }}
-    OR endpoint LIKE {{ pattern | sql_string }}
-    OR tags LIKE {{ ('%"' ~ pattern) | sql_string }}
-{% endfor %}
+       {{ has_secret(*text_columns('request_attempts')) }}
 {% for field in content_fields %}
-    OR tags LIKE {{ ('%"' ~ field ~ '"%') | sql_string }}
+    OR tags LIKE {{ ('%"' ~ field ~ '":%') | sql_string }}
 {% endfor %}
   )
