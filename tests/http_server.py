@@ -8,6 +8,8 @@ fault from the queue, if any:
 * ``Fault.slow(seconds)`` - wait before answering (the client should time out);
 * ``Fault.hold()`` - wait until the test calls ``release()`` (or the server stops), then
   answer normally;
+* ``Fault.trickle(interval)`` - promise a large body and send it one byte per
+  ``interval`` seconds (the client must give up at its deadline);
 * ``Fault.drop()`` - send headers promising a body, a few bytes, then close the socket;
 * ``Fault.body(b"...", status=200)`` - an arbitrary body.
 
@@ -42,6 +44,10 @@ class Fault:
     @classmethod
     def slow(cls, seconds: float) -> Fault:
         return cls("slow", seconds=seconds)
+
+    @classmethod
+    def trickle(cls, interval: float) -> Fault:
+        return cls("trickle", seconds=interval)
 
     @classmethod
     def hold(cls) -> Fault:
@@ -105,6 +111,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(fault.status, fault.payload, fault.headers)
             elif fault.kind == "body":
                 self._send(fault.status, fault.payload)
+            elif fault.kind == "trickle":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                for _ in range(100000):
+                    if owner._stop.wait(fault.seconds):
+                        break
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                self.close_connection = True
             elif fault.kind == "drop":
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -259,3 +259,23 @@ def test_export_source_name_has_no_query_or_credentials() -> None:
         "https://logs.example.com:8443/v1/export"
     )
     assert export_source_name("http://[::1]:8080/logs?x=1") == "http://[::1]:8080/logs"
+
+
+def test_a_trickling_server_is_cut_off_at_the_page_deadline_then_retried() -> None:
+    # 100,000 bytes at one byte per 0.2 s would take hours; the deadline is per fetch.
+    with ExportServer(PAGES, faults=[Fault.trickle(0.2)]) as server:
+        began = time.monotonic()
+        records = read(server, timeout_s=1.0)
+        elapsed = time.monotonic() - began
+    assert labels(records) == labels(read_plain())
+    assert len(server.requests) == 5  # the trickled try, then the four pages
+    assert elapsed < 30  # bounded by the deadline (+ one read), not by the server
+
+
+def test_a_page_over_the_size_cap_fails_at_once() -> None:
+    big = {None: {"data": [rec(f"a{i}") for i in range(100)], "next_cursor": None}}
+    with ExportServer(big) as server:
+        with pytest.raises(ExportApiError) as info:
+            read(server, max_page_bytes=2048)
+    assert "size cap of 2,048 bytes" in str(info.value) and "not retried" in str(info.value)
+    assert len(server.requests) == 1

@@ -272,7 +272,9 @@ class HttpLogSource(_LogSource):
     url: HttpUrl
     token_env: EnvVarName | None = None
     max_tries: int = Field(5, ge=1, le=100)
+    # the total deadline of one page's fetch (not per network read)
     timeout_s: float = Field(30.0, gt=0.0, le=3600.0)
+    max_page_bytes: int = Field(256 * 1024 * 1024, ge=1024, le=4 * 1024**3)
 
 
 class DatabaseLogSource(_LogSource):

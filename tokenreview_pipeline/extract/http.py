@@ -5,6 +5,10 @@ returns ``{"data": [records], "next_cursor": "C" | null}``.
 
 Decisions:
 
+* Each page's fetch has a total deadline (``timeout_s``) and a size cap
+  (``max_page_bytes``), enforced while the body streams (``http_fetch.py``): a server
+  that trickles bytes is cut off at the deadline (and retried), a page over the cap
+  fails at once.
 * Retried: HTTP 429 and 5xx, and transport errors (timeouts, refused or dropped
   connections, a body cut off mid-way: ``httpx.TransportError``). Backoff before try
   ``k + 1`` is "full jitter": uniform in ``[0, min(backoff_max_s, backoff_base_s * 2**(k-1))]``.
@@ -40,6 +44,12 @@ from datetime import UTC, datetime
 
 import httpx
 
+from tokenreview_pipeline.http_fetch import (
+    FetchedResponse,
+    FetchLimitError,
+    FetchTooLargeError,
+    bounded_get,
+)
 from tokenreview_pipeline.urls import safe_url
 
 from .records import ExtractedRecord, record_from_object, redact_text, redact_value
@@ -104,6 +114,7 @@ def iter_http_records(
     end: datetime,
     max_tries: int = 5,
     timeout_s: float = 30.0,
+    max_page_bytes: int = 256 * 1024 * 1024,
     backoff_base_s: float = 0.5,
     backoff_max_s: float = 30.0,
     client: httpx.Client | None = None,
@@ -132,6 +143,7 @@ def iter_http_records(
         params=params,
         max_tries=max_tries,
         timeout_s=timeout_s,
+        max_page_bytes=max_page_bytes,
         backoff_base_s=backoff_base_s,
         backoff_max_s=backoff_max_s,
     )
@@ -147,6 +159,7 @@ class _Pager:
         params: dict[str, str],
         max_tries: int,
         timeout_s: float,
+        max_page_bytes: int,
         backoff_base_s: float,
         backoff_max_s: float,
     ) -> None:
@@ -156,6 +169,7 @@ class _Pager:
         self.params = params
         self.max_tries = max_tries
         self.timeout_s = timeout_s
+        self.max_page_bytes = max_page_bytes
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
 
@@ -218,7 +232,17 @@ class _Pager:
         for tries in range(1, self.max_tries + 1):
             retry_after: float | None = None
             try:
-                response = http.get(request_url, headers=self._headers(), timeout=self.timeout_s)
+                response = bounded_get(
+                    http,
+                    request_url,
+                    headers=self._headers(),
+                    deadline_s=self.timeout_s,
+                    max_bytes=self.max_page_bytes,
+                )
+            except FetchTooLargeError as exc:
+                raise ExportApiError(f"{where}: {exc}; not retried") from None
+            except FetchLimitError as exc:
+                problem = str(exc)
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__}: {self._scrub(str(exc)) or 'no detail'}"
             except httpx.HTTPError as exc:
@@ -253,7 +277,7 @@ class _Pager:
             _sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _snippet(self, response: httpx.Response) -> str:
+    def _snippet(self, response: FetchedResponse) -> str:
         try:
             text = response.text
         except Exception:  # noqa: BLE001 - a body we cannot decode is simply not shown

@@ -52,5 +52,6 @@ def open_request_log(config: TokenreviewConfig, cycle: Cycle) -> RequestLog:
         end=end,
         max_tries=source.max_tries,
         timeout_s=source.timeout_s,
+        max_page_bytes=source.max_page_bytes,
     )
     return RequestLog(records, "http", redact_value(safe_url(source.url))[0])
