@@ -54,8 +54,8 @@ def bounded_get(
     with client.stream("GET", url, headers=headers, timeout=timeout) as response:
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            raise FetchLimitError(
-                f"the response is {int(declared):,} bytes, over the cap of {max_bytes:,}"
+            raise FetchTooLargeError(
+                f"the response is {int(declared):,} bytes, over the size cap of {max_bytes:,} bytes"
             )
         chunks: list[bytes] = []
         size = 0
