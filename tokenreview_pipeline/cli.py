@@ -3,6 +3,7 @@
     tokenreview run      --config PATH --cycle YYYY-MM-DD [--review-date YYYY-MM-DD]
     tokenreview packets  --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
     tokenreview explain  --config PATH --cycle YYYY-MM-DD --workload W
+    tokenreview budget   --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
     tokenreview demo     [--outdir DIR]
     tokenreview generate OUTDIR [--seed S] [--attempts N] [--cycle YYYY-MM-DD]
                          [--cadence daily|weekly|monthly] [--csv-share F] [--gzip-share F]
@@ -45,6 +46,7 @@ from tokenreview_pipeline.cycles import (
 from tokenreview_pipeline.errors import ConfigError
 
 JSON_COLUMNS = ("source_urls", "allocation_rule_ids", "failed_requirements")
+BUDGET_JSON_COLUMNS = ("pause_reasons",)
 
 
 class CliError(Exception):
@@ -83,16 +85,48 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def packet_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Packets as plain JSON values; the JSON-array columns become arrays."""
+def _records(rows: list[dict[str, Any]], json_columns: tuple[str, ...]) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         record = {k: _jsonable(v) for k, v in row.items()}
-        for column in JSON_COLUMNS:
+        for column in json_columns:
             if isinstance(record.get(column), str):
                 record[column] = json.loads(record[column])
         out.append(record)
     return out
+
+
+def packet_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Packets as plain JSON values; the JSON-array columns become arrays."""
+    return _records(rows, JSON_COLUMNS)
+
+
+def budget_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Budget reviews as plain JSON values; ``pause_reasons`` becomes an array."""
+    return _records(rows, BUDGET_JSON_COLUMNS)
+
+
+def _print_rows(
+    fmt: str,
+    rows: list[dict[str, Any]],
+    table,
+    records,
+    text,
+    empty: str,
+) -> None:
+    """``rows`` of ``table`` as JSON (``records`` of them), CSV (every column, in the
+    table's order) or a table for people (``text``; ``empty`` when there are none)."""
+    if fmt == "json":
+        json.dump(records(rows), sys.stdout, indent=2)
+        print()
+    elif fmt == "csv":
+        columns = [c.name for c in table.columns]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _jsonable(v) for k, v in row.items()})
+    else:
+        print(text(rows) if rows else empty)
 
 
 def _engine(config: TokenreviewConfig):
@@ -263,20 +297,32 @@ def cmd_packets(args: argparse.Namespace) -> int:
     config = _load(args)
     cycle = parse_cycle(args.cycle, config.cadence)
     rows = fetch_packets(_engine(config), cycle.cycle_id)
-    if args.format == "json":
-        json.dump(packet_records(rows), sys.stdout, indent=2)
-        print()
-    elif args.format == "csv":
-        columns = [c.name for c in ledger.review_packets.columns]
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _jsonable(v) for k, v in row.items()})
-    else:
-        if not rows:
-            print(f"no packets for cycle {cycle.cycle_id} (run `tokenreview run` first)")
-        else:
-            print(packets_text(rows))
+    _print_rows(
+        args.format,
+        rows,
+        ledger.review_packets,
+        packet_records,
+        packets_text,
+        f"no packets for cycle {cycle.cycle_id} (run `tokenreview run` first)",
+    )
+    return 0
+
+
+def cmd_budget(args: argparse.Namespace) -> int:
+    """The cycle's budget reviews: the decision per workload, paused requests' notes."""
+    from tokenreview_pipeline.packet_tables import budget_text, fetch_budget_reviews
+
+    config = _load(args)
+    cycle = parse_cycle(args.cycle, config.cadence)
+    rows = fetch_budget_reviews(_engine(config), cycle.cycle_id)
+    _print_rows(
+        args.format,
+        rows,
+        ledger.budget_reviews,
+        budget_records,
+        budget_text,
+        f"no budget reviews for cycle {cycle.cycle_id} (run `tokenreview run` first)",
+    )
     return 0
 
 
@@ -393,6 +439,11 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_args(p)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=cmd_packets)
+
+    p = sub.add_parser("budget", help="print a cycle's budget reviews (the decision per workload)")
+    ledger_args(p)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_budget)
 
     p = sub.add_parser("explain", help="explain one workload's packets")
     ledger_args(p, workload=True)
