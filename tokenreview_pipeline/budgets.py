@@ -234,21 +234,23 @@ def _line_of(path: Path, loc: Sequence[str | int]) -> int | None:
     line = None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            node = next(
+            entry = next(
                 (
-                    value
+                    (key, value)
                     for key, value in node.value
                     if isinstance(key, yaml.ScalarNode) and key.value == str(part)
                 ),
                 None,
             )
+            mark, node = (entry[0].start_mark, entry[1]) if entry else (None, None)  # the key's
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             node = node.value[part] if 0 <= part < len(node.value) else None
+            mark = node.start_mark if node is not None else None
         else:
-            node = None
-        if node is None:
+            node = mark = None
+        if mark is None:
             break
-        line = node.start_mark.line + 1
+        line = mark.line + 1
     return line
 
 
