@@ -25,7 +25,6 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 import yaml
-from conftest import _pg_schema_url, _pg_url
 from scenario import (
     CYCLE,
     CYCLE_START,
@@ -102,6 +101,18 @@ def no_response(attempt_id: str, when: str, **fields) -> dict:
     )
 
 
+def recon(attempt_id: str, when: str, model: str, prompt_tokens: int) -> dict:
+    """An attempt of the reconciliation workload, prompt tokens only."""
+    return attempt(
+        attempt_id,
+        when,
+        model=model,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=0,
+        tags=tags("recon"),
+    )
+
+
 def current_records() -> list[dict]:
     return [
         # search-web: two clean requests; a change request -> ready_for_review.
@@ -160,38 +171,17 @@ def current_records() -> list[dict]:
         # unallocated: no rule matches; packets fail pause requirements, no request.
         attempt("n1", ts(120), tags={"team": "nobody"}),
         # search-recon: one attempt per reconciliation model.
-        attempt(
-            "r-at",
-            ts(130),
-            model="m-at",
-            prompt_tokens=90_000,
-            completion_tokens=0,
-            tags=tags("recon"),
-        ),
-        attempt(
-            "r-above",
-            ts(131),
-            model="m-above",
-            prompt_tokens=90_000,
-            completion_tokens=0,
-            tags=tags("recon"),
-        ),
-        attempt(
-            "r-below",
-            ts(132),
-            model="m-below",
-            prompt_tokens=90_000,
-            completion_tokens=0,
-            tags=tags("recon"),
-        ),
-        attempt(
-            "r-free",
-            ts(133),
-            model="free-model",
-            prompt_tokens=10,
-            completion_tokens=0,
-            tags=tags("recon"),
-        ),
+        *[
+            recon(f"r-{name}", ts(130 + i), model, prompt)
+            for i, (name, model, prompt) in enumerate(
+                [
+                    ("at", "m-at", 90_000),
+                    ("above", "m-above", 90_000),
+                    ("below", "m-below", 90_000),
+                    ("free", "free-model", 10),
+                ]
+            )
+        ],
         attempt("r-4o", ts(134), model="gpt-4o", tags=tags("recon")),
         attempt("r-unbilled", ts(135), model="m-unbilled", tags=tags("recon")),
     ]
@@ -289,20 +279,6 @@ def write_budget_scenario(root, records, *, budgets=BUDGETS, billing=True, thres
     )
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def module_db_url(request, tmp_path_factory):
-    """A ledger shared by this module's tests, on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.db'}"
-        return
-    admin = request.getfixturevalue("pg_admin_engine")
-    schema, url = _pg_schema_url(admin, _pg_url())
-    yield url
-    ledger.engine_for(url).dispose()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
 def reviews(db_url: str, cycle: str = CYCLE) -> dict[str, dict]:
     return {r["workload_tag"]: r for r in rows(db_url, "budget_reviews", cycle=cycle)}
 
@@ -312,23 +288,23 @@ def reconciliation(db_url: str, cycle: str = CYCLE) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def two_cycles(module_db_url, tmp_path_factory):
+def two_cycles(shared_db_url, tmp_path_factory):
     root = tmp_path_factory.mktemp("budget")
     cfg = write_budget_scenario(root, current_records() + previous_records())
-    first = run(cfg, module_db_url)  # the previous cycle has never been run
-    before = reviews(module_db_url)
-    prev_result = run(cfg, module_db_url, cycle=PREV)
-    result = run(cfg, module_db_url)  # again, now with the previous cycle published
+    first = run(cfg, shared_db_url)  # the previous cycle has never been run
+    before = reviews(shared_db_url)
+    prev_result = run(cfg, shared_db_url, cycle=PREV)
+    result = run(cfg, shared_db_url)  # again, now with the previous cycle published
     return SimpleNamespace(
-        db_url=module_db_url,
+        db_url=shared_db_url,
         config=cfg,
         first=first,
         before=before,
         prev_result=prev_result,
         result=result,
-        reviews=reviews(module_db_url),
-        prev_reviews=reviews(module_db_url, PREV),
-        packets=rows(module_db_url, "review_packets"),
+        reviews=reviews(shared_db_url),
+        prev_reviews=reviews(shared_db_url, PREV),
+        packets=rows(shared_db_url, "review_packets"),
     )
 
 

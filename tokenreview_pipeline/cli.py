@@ -24,10 +24,14 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.config import (
@@ -104,29 +108,6 @@ def packet_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def budget_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Budget reviews as plain JSON values; ``pause_reasons`` becomes an array."""
     return _records(rows, BUDGET_JSON_COLUMNS)
-
-
-def _print_rows(
-    fmt: str,
-    rows: list[dict[str, Any]],
-    table,
-    records,
-    text,
-    empty: str,
-) -> None:
-    """``rows`` of ``table`` as JSON (``records`` of them), CSV (every column, in the
-    table's order) or a table for people (``text``; ``empty`` when there are none)."""
-    if fmt == "json":
-        json.dump(records(rows), sys.stdout, indent=2)
-        print()
-    elif fmt == "csv":
-        columns = [c.name for c in table.columns]
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _jsonable(v) for k, v in row.items()})
-    else:
-        print(text(rows) if rows else empty)
 
 
 def _engine(config: TokenreviewConfig):
@@ -291,39 +272,56 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _print_cycle_table(
+    args: argparse.Namespace,
+    table: sa.Table,
+    fetch: Callable[[Engine, str], list[dict[str, Any]]],
+    records: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    text: Callable[[list[dict[str, Any]]], str],
+    what: str,
+) -> int:
+    """A cycle's rows of a published ``table`` (``fetch``-ed in their output order) as
+    JSON (``records`` of them), CSV (every column, in the table's order) or a table for
+    people (``text``)."""
+    config = _load(args)
+    cycle = parse_cycle(args.cycle, config.cadence)
+    rows = fetch(_engine(config), cycle.cycle_id)
+    if args.format == "json":
+        json.dump(records(rows), sys.stdout, indent=2)
+        print()
+    elif args.format == "csv":
+        columns = [c.name for c in table.columns]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _jsonable(v) for k, v in row.items()})
+    elif rows:
+        print(text(rows))
+    else:
+        print(f"no {what} for cycle {cycle.cycle_id} (run `tokenreview run` first)")
+    return 0
+
+
 def cmd_packets(args: argparse.Namespace) -> int:
     from tokenreview_pipeline.packet_tables import fetch_packets, packets_text
 
-    config = _load(args)
-    cycle = parse_cycle(args.cycle, config.cadence)
-    rows = fetch_packets(_engine(config), cycle.cycle_id)
-    _print_rows(
-        args.format,
-        rows,
-        ledger.review_packets,
-        packet_records,
-        packets_text,
-        f"no packets for cycle {cycle.cycle_id} (run `tokenreview run` first)",
+    return _print_cycle_table(
+        args, ledger.review_packets, fetch_packets, packet_records, packets_text, "packets"
     )
-    return 0
 
 
 def cmd_budget(args: argparse.Namespace) -> int:
     """The cycle's budget reviews: the decision per workload, paused requests' notes."""
     from tokenreview_pipeline.packet_tables import budget_text, fetch_budget_reviews
 
-    config = _load(args)
-    cycle = parse_cycle(args.cycle, config.cadence)
-    rows = fetch_budget_reviews(_engine(config), cycle.cycle_id)
-    _print_rows(
-        args.format,
-        rows,
+    return _print_cycle_table(
+        args,
         ledger.budget_reviews,
+        fetch_budget_reviews,
         budget_records,
         budget_text,
-        f"no budget reviews for cycle {cycle.cycle_id} (run `tokenreview run` first)",
+        "budget reviews",
     )
-    return 0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
