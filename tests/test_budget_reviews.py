@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -29,6 +29,7 @@ from scenario import (
     CYCLE,
     CYCLE_START,
     DEFAULT_PRICING,
+    DEFAULT_RULES,
     EVIDENCE_DATE,
     REVIEW_DATE,
     attempt,
@@ -47,24 +48,16 @@ CHAT = "production:/v1/chat/completions"
 EPS = Decimal("0.000000001")
 
 RULES = [
-    {
-        "id": "search",
-        "priority": 10,
-        "match": {"tags": {"team": "search"}},
-        "assign": {"owner_tag": "team-search", "workload_tag": "search-{tags.project}"},
-    },
-    {
-        "id": "alpha",
-        "priority": 20,
-        "match": {"tags": {"team": "alpha"}},
-        "assign": {"owner_tag": "team-alpha", "workload_tag": "{tags.project}"},
-    },
-    {
-        "id": "beta",
-        "priority": 30,
-        "match": {"tags": {"team": "beta"}},
-        "assign": {"owner_tag": "team-beta", "workload_tag": "{tags.project}"},
-    },
+    DEFAULT_RULES[0],  # team search -> owner team-search, workload search-{tags.project}
+    *[
+        {
+            "id": team,
+            "priority": priority,
+            "match": {"tags": {"team": team}},
+            "assign": {"owner_tag": f"team-{team}", "workload_tag": "{tags.project}"},
+        }
+        for team, priority in (("alpha", 20), ("beta", 30))
+    ],
 ]
 # Dedicated models make the reconciliation's sums exact: 1 USD per 1M prompt tokens.
 PRICING = {
@@ -113,6 +106,23 @@ def recon(attempt_id: str, when: str, model: str, prompt_tokens: int) -> dict:
     )
 
 
+def retried(request_id: str, when: str, status: int, error: str, project: str) -> list[dict]:
+    """A failed first attempt and its successful retry a minute later."""
+    first = attempt(
+        f"{request_id}a",
+        when,
+        request_id=request_id,
+        status_code=status,
+        error_type=error,
+        tags=tags(project),
+    )
+    later = ts(base=datetime.fromisoformat(when.replace("Z", "+00:00")), minutes=1)
+    retry = attempt(
+        f"{request_id}b", later, request_id=request_id, client_retry_count=1, tags=tags(project)
+    )
+    return [first, retry]
+
+
 def current_records() -> list[dict]:
     return [
         # search-web: two clean requests; a change request -> ready_for_review.
@@ -121,24 +131,8 @@ def current_records() -> list[dict]:
         # search-orphan: an orphan retry (1 unknown of 3 retries, share <= 0.5): fails
         # retry_count_recorded only, which does not pause -> ready_for_review.
         attempt("o1", ts(30), request_id="o1", client_retry_count=1, tags=tags("orphan")),
-        attempt(
-            "o2a",
-            ts(40),
-            request_id="o2",
-            status_code=429,
-            error_type="rate_limit",
-            tags=tags("orphan"),
-        ),
-        attempt("o2b", ts(41), request_id="o2", client_retry_count=1, tags=tags("orphan")),
-        attempt(
-            "o3a",
-            ts(50),
-            request_id="o3",
-            status_code=500,
-            error_type="server_error",
-            tags=tags("orphan"),
-        ),
-        attempt("o3b", ts(51), request_id="o3", client_retry_count=1, tags=tags("orphan")),
+        *retried("o2", ts(40), 429, "rate_limit", "orphan"),
+        *retried("o3", ts(50), 500, "server_error", "orphan"),
         # search-unknown: 1 unknown retry of 1 -> retry_cause_known fails -> paused.
         no_response("u1a", ts(60), request_id="u1", tags=tags("unknown")),
         attempt("u1b", ts(61), request_id="u1", client_retry_count=1, tags=tags("unknown")),
@@ -775,18 +769,8 @@ def cli(capsys, *argv: str) -> tuple[int, str]:
 
 
 def test_budget_json_every_column_arrays_and_code_point_order(two_cycles, capsys):
-    code, out = cli(
-        capsys,
-        "budget",
-        "--config",
-        str(two_cycles.config),
-        "--cycle",
-        CYCLE,
-        "--database-url",
-        two_cycles.db_url,
-        "--format",
-        "json",
-    )
+    base = ["budget", "--config", str(two_cycles.config), "--cycle", CYCLE]
+    code, out = cli(capsys, *base, "--database-url", two_cycles.db_url, "--format", "json")
     assert code == 0
     records = json.loads(out)
     assert [r["workload_tag"] for r in records] == sorted(two_cycles.reviews)
@@ -828,31 +812,13 @@ def test_budget_csv_and_table(two_cycles, capsys):
 
 
 def test_budget_for_a_cycle_never_run(two_cycles, capsys):
-    code, out = cli(
-        capsys,
-        "budget",
-        "--config",
-        str(two_cycles.config),
-        "--cycle",
-        "2026-11-02",
-        "--database-url",
-        two_cycles.db_url,
-    )
+    base = ["budget", "--config", str(two_cycles.config), "--cycle", "2026-11-02"]
+    base += ["--database-url", two_cycles.db_url]
+    code, out = cli(capsys, *base)
     assert code == 0
     assert out.strip() == "no budget reviews for cycle 2026-11-02 (run `tokenreview run` first)"
-    code, out = cli(
-        capsys,
-        "budget",
-        "--config",
-        str(two_cycles.config),
-        "--cycle",
-        "2026-11-02",
-        "--database-url",
-        two_cycles.db_url,
-        "--format",
-        "json",
-    )
-    assert json.loads(out) == []
+    code, out = cli(capsys, *base, "--format", "json")
+    assert (code, json.loads(out)) == (0, [])
 
 
 def test_explain_starts_with_the_budget_decision(two_cycles, capsys):
