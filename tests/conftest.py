@@ -44,11 +44,10 @@ def _pg_schema_url(admin, base_url: str):
     return schema, url.render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh, empty ledger database URL on each backend."""
+def _ledger_url(request, folder):
+    """A fresh, empty ledger on the backend of ``request.param`` (SQLite in ``folder``)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        yield f"sqlite:///{folder / 'ledger.db'}"
         return
     admin = request.getfixturevalue("pg_admin_engine")
     schema, url = _pg_schema_url(admin, _pg_url())
@@ -58,3 +57,15 @@ def db_url(request, tmp_path):
     ledger.engine_for(url).dispose()
     with admin.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty ledger database URL on each backend."""
+    yield from _ledger_url(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_db_url(request, tmp_path_factory):
+    """Like ``db_url``, but one ledger shared by the tests of a module, per backend."""
+    yield from _ledger_url(request, tmp_path_factory.mktemp("ledger"))

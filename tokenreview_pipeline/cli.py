@@ -3,6 +3,7 @@
     tokenreview run      --config PATH --cycle YYYY-MM-DD [--review-date YYYY-MM-DD]
     tokenreview packets  --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
     tokenreview explain  --config PATH --cycle YYYY-MM-DD --workload W
+    tokenreview budget   --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
     tokenreview demo     [--outdir DIR]
     tokenreview generate OUTDIR [--seed S] [--attempts N] [--cycle YYYY-MM-DD]
                          [--cadence daily|weekly|monthly] [--csv-share F] [--gzip-share F]
@@ -23,10 +24,14 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.config import (
@@ -45,6 +50,7 @@ from tokenreview_pipeline.cycles import (
 from tokenreview_pipeline.errors import ConfigError
 
 JSON_COLUMNS = ("source_urls", "allocation_rule_ids", "failed_requirements")
+BUDGET_JSON_COLUMNS = ("pause_reasons",)
 
 
 class CliError(Exception):
@@ -83,16 +89,25 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def packet_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Packets as plain JSON values; the JSON-array columns become arrays."""
+def _records(rows: list[dict[str, Any]], json_columns: tuple[str, ...]) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         record = {k: _jsonable(v) for k, v in row.items()}
-        for column in JSON_COLUMNS:
+        for column in json_columns:
             if isinstance(record.get(column), str):
                 record[column] = json.loads(record[column])
         out.append(record)
     return out
+
+
+def packet_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Packets as plain JSON values; the JSON-array columns become arrays."""
+    return _records(rows, JSON_COLUMNS)
+
+
+def budget_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Budget reviews as plain JSON values; ``pause_reasons`` becomes an array."""
+    return _records(rows, BUDGET_JSON_COLUMNS)
 
 
 def _engine(config: TokenreviewConfig):
@@ -257,27 +272,56 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_packets(args: argparse.Namespace) -> int:
-    from tokenreview_pipeline.packet_tables import fetch_packets, packets_text
-
+def _print_cycle_table(
+    args: argparse.Namespace,
+    table: sa.Table,
+    fetch: Callable[[Engine, str], list[dict[str, Any]]],
+    records: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    text: Callable[[list[dict[str, Any]]], str],
+    what: str,
+) -> int:
+    """A cycle's rows of a published ``table`` (``fetch``-ed in their output order) as
+    JSON (``records`` of them), CSV (every column, in the table's order) or a table for
+    people (``text``)."""
     config = _load(args)
     cycle = parse_cycle(args.cycle, config.cadence)
-    rows = fetch_packets(_engine(config), cycle.cycle_id)
+    rows = fetch(_engine(config), cycle.cycle_id)
     if args.format == "json":
-        json.dump(packet_records(rows), sys.stdout, indent=2)
+        json.dump(records(rows), sys.stdout, indent=2)
         print()
     elif args.format == "csv":
-        columns = [c.name for c in ledger.review_packets.columns]
+        columns = [c.name for c in table.columns]
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: _jsonable(v) for k, v in row.items()})
+    elif rows:
+        print(text(rows))
     else:
-        if not rows:
-            print(f"no packets for cycle {cycle.cycle_id} (run `tokenreview run` first)")
-        else:
-            print(packets_text(rows))
+        print(f"no {what} for cycle {cycle.cycle_id} (run `tokenreview run` first)")
     return 0
+
+
+def cmd_packets(args: argparse.Namespace) -> int:
+    from tokenreview_pipeline.packet_tables import fetch_packets, packets_text
+
+    return _print_cycle_table(
+        args, ledger.review_packets, fetch_packets, packet_records, packets_text, "packets"
+    )
+
+
+def cmd_budget(args: argparse.Namespace) -> int:
+    """The cycle's budget reviews: the decision per workload, paused requests' notes."""
+    from tokenreview_pipeline.packet_tables import budget_text, fetch_budget_reviews
+
+    return _print_cycle_table(
+        args,
+        ledger.budget_reviews,
+        fetch_budget_reviews,
+        budget_records,
+        budget_text,
+        "budget reviews",
+    )
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -393,6 +437,11 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_args(p)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=cmd_packets)
+
+    p = sub.add_parser("budget", help="print a cycle's budget reviews (the decision per workload)")
+    ledger_args(p)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_budget)
 
     p = sub.add_parser("explain", help="explain one workload's packets")
     ledger_args(p, workload=True)

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from tokenreview_pipeline.allocation import AllocationRule, load_allocation_rules
+from tokenreview_pipeline.budgets import BudgetPlan, load_budgets
 from tokenreview_pipeline.contract import FIELD_NAMES, REQUIRED_FIELDS
 from tokenreview_pipeline.cycles import CycleError, parse_cycle
 from tokenreview_pipeline.errors import ConfigError, clipped, describe, load_yaml_file, shown
@@ -433,6 +434,7 @@ class ReviewInputs:
     maintenance_windows: list[Window]
     known_sources: KnownSources
     evidence_sources: list[EvidenceSource]
+    budgets: BudgetPlan = BudgetPlan()
 
 
 def _require(config: TokenreviewConfig, key: str, path: Path, *, folder: bool = False) -> None:
@@ -450,9 +452,10 @@ def load_review_inputs(config: TokenreviewConfig) -> ReviewInputs:
     """Load every file the config names and check every path it gives, before any data
     is read: a missing file, or a rule file with an error, raises ``ConfigError``.
 
-    The budgets file and the billing folder are only checked to exist (their contents
-    are read by their own assets). ``known_sources`` keeps its documented meaning: a
-    missing file is "nothing configured".
+    The budgets file is validated for the config's cadence (its change requests name
+    cycle starts). The billing folder is only checked to exist: its CSV files are data,
+    read (and their rows checked) by the billed-usage asset. ``known_sources`` keeps its
+    documented meaning: a missing file is "nothing configured".
     """
     if isinstance(config.request_logs, FilesLogSource):
         _require(config, "request_logs.path", config.request_logs.path, folder=True)
@@ -474,4 +477,5 @@ def load_review_inputs(config: TokenreviewConfig) -> ReviewInputs:
         evidence_sources=(
             load_evidence_sources(config.evidence_sources) if config.evidence_sources else []
         ),
+        budgets=load_budgets(config.budgets, config.cadence),
     )

@@ -413,3 +413,39 @@ def split_note(template: str) -> list[tuple[str, str]]:
     if pos < len(template):
         parts.append(("text", template[pos:]))
     return parts
+
+
+# ------------------------------------------------ SPEC 5 budget reviews, billing
+
+REQUIREMENTS_BY_NAME = {r.name: r for r in REQUIREMENTS}
+
+
+@dataclass(frozen=True)
+class BudgetDecisions:
+    """``budget_reviews.decision`` (SPEC 5), by attribute."""
+
+    no_change_requested: str = "no_change_requested"
+    paused: str = "paused"
+    ready_for_review: str = "ready_for_review"
+
+
+@dataclass(frozen=True)
+class BillingStatuses:
+    """``billing_reconciliation.status`` (SPEC 5), by attribute."""
+
+    not_billed: str = "not_billed"
+    not_estimated: str = "not_estimated"
+    matched: str = "matched"
+    gap: str = "gap"
+
+
+BUDGET_DECISION = BudgetDecisions()
+BUDGET_DECISIONS: tuple[str, ...] = tuple(vars(BUDGET_DECISION).values())
+BILLING_STATUS = BillingStatuses()
+BILLING_STATUSES: tuple[str, ...] = tuple(vars(BILLING_STATUS).values())
+#: The one pause reason of a change request whose workload has no packet in the cycle
+#: (SPEC 5: "``request_sample_present`` alone when it has no packet").
+NO_PACKET_PAUSE: Requirement = REQUIREMENTS_BY_NAME["request_sample_present"]
+#: Who supplies the evidence of a workload that has no packet: the change request's
+#: ``requested_by`` (there is no packet owner to ask), written ``requester <name>``.
+REQUESTER = "requester"

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.contract import PACKET_CAUSE_ORDER
-from tokenreview_pipeline.packet_tables import fetch_packets
+from tokenreview_pipeline.contract import BUDGET_DECISION, PACKET_CAUSE_ORDER
+from tokenreview_pipeline.packet_tables import fetch_budget_reviews, fetch_packets
 
 
 def _money(value) -> str:
@@ -46,7 +46,50 @@ def _model_breakdown(engine: Engine, cycle_id: str, workload: str, request_class
     return lines
 
 
+def _share(value) -> str:
+    return "" if value is None else f" ({float(value):.1%} used)"
+
+
+def budget_decision(engine: Engine, cycle_id: str, workload: str) -> list[str]:
+    """The workload's budget decision (``budget_reviews``), the first thing ``explain``
+    says: the change request and its decision, the cost against the previous cycle and
+    the budget, and, when paused, what must be supplied by whom before the change can
+    be discussed."""
+    found = fetch_budget_reviews(engine, cycle_id, workload)
+    if not found:
+        return [
+            f"Budget decision: none recorded for {workload!r} in cycle {cycle_id} (the "
+            "cycle has no budget review for it; run `tokenreview run` for the cycle)."
+        ]
+    r = found[0]
+    request = (
+        f"change request to {_money(r['requested_budget_usd'])} per cycle by {r['requested_by']}"
+    )
+    if r["decision"] == BUDGET_DECISION.paused:
+        head = f"PAUSED: the {request} cannot be discussed until the evidence is complete"
+    elif r["decision"] == BUDGET_DECISION.ready_for_review:
+        head = (
+            f"READY FOR REVIEW: the {request} can be discussed with the packets and the "
+            "billing reconciliation (ready is not an approval)"
+        )
+    else:
+        head = "NO CHANGE REQUESTED for this cycle"
+    budget = "no budget" if r["budget_usd"] is None else f"budget {_money(r['budget_usd'])}"
+    out = [
+        f"Budget decision: {head}.",
+        f"  estimated cost {_money(r['est_cost_usd'])} (retries "
+        f"{_money(r['retry_cost_usd'])}) over {r['packets']} packet(s), "
+        f"{r['packets_passed']} passing; previous cycle {_money(r['previous_est_cost_usd'])}; "
+        f"{budget}{_share(r['budget_used_share'])}",
+    ]
+    if r["decision"] == BUDGET_DECISION.paused:
+        out.append("  Before the change can be discussed:")
+        out.extend(f"    - {line}" for line in r["notes"].splitlines())
+    return out
+
+
 def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
+    decision = budget_decision(engine, cycle_id, workload)
     packets = fetch_packets(engine, cycle_id, workload)
     if not packets:
         known = sorted({p["workload_tag"] for p in fetch_packets(engine, cycle_id)})
@@ -55,11 +98,15 @@ def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
             if known
             else (" The cycle has no packets; run `tokenreview run` first.")
         )
-        return f"No packets for workload {workload!r} in cycle {cycle_id}.{hint}"
+        return "\n".join(
+            [*decision, "", f"No packets for workload {workload!r} in cycle {cycle_id}.{hint}"]
+        )
     out = [
+        *decision,
+        "",
         f"Workload {workload} — cycle {cycle_id} "
         f"[{packets[0]['cycle_start']:%Y-%m-%d}, {packets[0]['cycle_end']:%Y-%m-%d}) UTC, "
-        f"reviewed {packets[0]['review_date']}"
+        f"reviewed {packets[0]['review_date']}",
     ]
     for p in packets:
         out.append("")

@@ -205,6 +205,52 @@ stg_known_sources = sa.Table(
     ),
 )
 
+stg_budgets = sa.Table(
+    "stg_budgets",
+    metadata,
+    _cycle(),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("workload_tag", sa.Text, nullable=False),
+    sa.Column("budget_usd", Money, nullable=False),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    comment="budgets.yaml budgets (SPEC 2.8) as read for the cycle's run, in file order.",
+)
+
+stg_change_requests = sa.Table(
+    "stg_change_requests",
+    metadata,
+    _cycle(),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("workload_tag", sa.Text, nullable=False),
+    sa.Column("review_cycle_id", sa.String(10), nullable=False),
+    sa.Column("requested_budget_usd", Money, nullable=False),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    comment=(
+        "budgets.yaml change requests (SPEC 2.8) as read for the cycle's run, in file "
+        "order; review_cycle_id is the cycle whose review decides the request."
+    ),
+)
+
+stg_billed_usage = sa.Table(
+    "stg_billed_usage",
+    metadata,
+    _cycle(),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("source_line", sa.Integer, nullable=False),
+    sa.Column("usage_date", sa.Date, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("cost_usd", Money, nullable=False),
+    sa.Column("prompt_tokens", sa.BigInteger),
+    sa.Column("completion_tokens", sa.BigInteger),
+    sa.Column("requests", sa.BigInteger),
+    sa.Index("ix_stg_billed_usage_key", "cycle_id", "source_file", "source_line", unique=True),
+    comment=(
+        "The provider's billed usage (SPEC 2.9) dated in the cycle: one row per CSV row, "
+        "keyed by file and line; a token or request cell left empty (or a column the "
+        "file lacks) is null."
+    ),
+)
+
 int_allocation_decisions = sa.Table(
     "int_allocation_decisions",
     metadata,
@@ -472,6 +518,53 @@ focus_charges = sa.Table(
     sa.Column("x_PacketResult", sa.String(4), nullable=False),
     sa.Column("x_CostIsEstimate", sa.Boolean, nullable=False),
     comment="The cycle's estimated charges as FinOps FOCUS 1.2 rows (costs are estimates).",
+    info=PUBLISHED,
+)
+
+
+budget_reviews = sa.Table(
+    "budget_reviews",
+    metadata,
+    _cycle(),
+    sa.Column("review_date", sa.Date, nullable=False),
+    sa.Column("workload_tag", sa.Text, nullable=False),
+    sa.Column("owner_tag", sa.Text),
+    sa.Column("packets", sa.BigInteger, nullable=False),
+    sa.Column("packets_passed", sa.BigInteger, nullable=False),
+    sa.Column("est_cost_usd", Money),
+    sa.Column("retry_cost_usd", Money),
+    sa.Column("previous_est_cost_usd", Money),
+    sa.Column("previous_retry_cost_usd", Money),
+    sa.Column("cost_change_usd", Money),
+    sa.Column("retry_cost_change_usd", Money),
+    sa.Column("budget_usd", Money),
+    sa.Column("budget_variance_usd", Money),
+    sa.Column("budget_used_share", Share),
+    sa.Column("requested_budget_usd", Money),
+    sa.Column("requested_by", sa.Text),
+    sa.Column("decision", sa.String(32), nullable=False),
+    sa.Column("pause_reasons", JsonText, nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),
+    comment=(
+        "One budget decision per (cycle, workload): its packets, costs against the "
+        "previous cycle and the budget, and whether its change request is paused."
+    ),
+    info=PUBLISHED,
+)
+
+billing_reconciliation = sa.Table(
+    "billing_reconciliation",
+    metadata,
+    _cycle(),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("estimated_cost_usd", Money),
+    sa.Column("billed_cost_usd", Money),
+    sa.Column("estimated_tokens", sa.BigInteger, nullable=False),
+    sa.Column("billed_tokens", sa.BigInteger),
+    sa.Column("difference_usd", Money),
+    sa.Column("difference_share", Share),
+    sa.Column("status", sa.String(16), nullable=False),
+    comment="Per (cycle, model): the estimate against the provider's billed usage.",
     info=PUBLISHED,
 )
 

@@ -1,4 +1,5 @@
-"""Human-readable views of a cycle's packets (Dagster UI markdown, CLI table).
+"""Human-readable views of a cycle's packets and budget reviews (Dagster UI markdown,
+CLI table).
 
 Tables are rendered by pandas through tabulate (``to_markdown``; ``simple`` for a terminal).
 """
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
+from tokenreview_pipeline.contract import BUDGET_DECISION, BUDGET_DECISIONS
 
 SUMMARY_COLUMNS = (
     "workload_tag",
@@ -27,17 +29,23 @@ SUMMARY_COLUMNS = (
 )
 
 
+def _cycle_rows(
+    engine: Engine, t: sa.Table, cycle_id: str, workload: str | None
+) -> list[dict[str, Any]]:
+    query = sa.select(t).where(t.c.cycle_id == cycle_id)
+    if workload is not None:
+        query = query.where(t.c.workload_tag == workload)
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
 def fetch_packets(
     engine: Engine, cycle_id: str, workload: str | None = None, table: str | None = None
 ) -> list[dict[str, Any]]:
     """A cycle's packets from ``review_packets`` (or, for a run's own view before
     publication, the named build table), ordered by workload and request class."""
     t = ledger.metadata.tables[table] if table else ledger.review_packets
-    query = sa.select(t).where(t.c.cycle_id == cycle_id)
-    if workload is not None:
-        query = query.where(t.c.workload_tag == workload)
-    with engine.connect() as conn:
-        packets = [dict(row) for row in conn.execute(query).mappings()]
+    packets = _cycle_rows(engine, t, cycle_id, workload)
     # Ordered here, by code point, so both backends agree whatever the database's
     # collation (PostgreSQL's locale order differs from SQLite's byte order).
     return sorted(packets, key=lambda p: (p["workload_tag"], p["request_class"] or ""))
@@ -53,11 +61,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame([[_cell(r[c]) for c in columns] for r in rows], columns=columns)
+
+
 def summary_frame(packets: list[dict[str, Any]]) -> pd.DataFrame:
     """The packets' summary columns, formatted for people (costs to 1e-6)."""
-    return pd.DataFrame(
-        [[_cell(p[c]) for c in SUMMARY_COLUMNS] for p in packets], columns=SUMMARY_COLUMNS
-    )
+    return _frame(packets, SUMMARY_COLUMNS)
 
 
 def packets_text(packets: list[dict[str, Any]]) -> str:
@@ -73,3 +83,75 @@ def packets_markdown(engine: Engine, cycle_id: str, table: str | None = None) ->
         else "(no packets)"
     )
     return f"{table}\n\n{len(packets)} packet(s): {passed} pass, {len(packets) - passed} fail."
+
+
+# ------------------------------------------------------------------ budget reviews
+
+BUDGET_COLUMNS = (
+    "workload_tag",
+    "owner_tag",
+    "packets",
+    "packets_passed",
+    "est_cost_usd",
+    "previous_est_cost_usd",
+    "budget_usd",
+    "budget_used_share",
+    "requested_budget_usd",
+    "requested_by",
+    "decision",
+    "pause_reasons",
+)
+
+
+def fetch_budget_reviews(
+    engine: Engine, cycle_id: str, workload: str | None = None, table: str | None = None
+) -> list[dict[str, Any]]:
+    """A cycle's rows of ``budget_reviews`` (or of the named build table), ordered by
+    ``workload_tag`` by code point."""
+    t = ledger.metadata.tables[table] if table else ledger.budget_reviews
+    return sorted(_cycle_rows(engine, t, cycle_id, workload), key=lambda r: r["workload_tag"])
+
+
+def budget_frame(reviews: list[dict[str, Any]]) -> pd.DataFrame:
+    """The budget reviews' summary columns, formatted for people (costs to 1e-6)."""
+    return _frame(reviews, BUDGET_COLUMNS)
+
+
+def budget_tally(reviews: list[dict[str, Any]]) -> str:
+    """``3 workload(s): 1 paused, 1 ready_for_review, 1 no_change_requested.``"""
+    counts = ", ".join(f"{sum(r['decision'] == d for r in reviews)} {d}" for d in BUDGET_DECISIONS)
+    return f"{len(reviews)} workload(s): {counts}."
+
+
+def paused_notes(reviews: list[dict[str, Any]]) -> list[str]:
+    """For each paused change request: who asked, then what must be supplied by whom."""
+    lines = []
+    for r in reviews:
+        if r["decision"] != BUDGET_DECISION.paused:
+            continue
+        lines.append(
+            f"{r['workload_tag']} (owner {r['owner_tag'] or 'unknown'}, requested by "
+            f"{r['requested_by']}):"
+        )
+        lines.extend(f"  - {line}" for line in r["notes"].splitlines())
+    return lines
+
+
+def budget_text(reviews: list[dict[str, Any]]) -> str:
+    """The terminal view: the table, the tally, then the paused requests' notes."""
+    table = budget_frame(reviews).to_markdown(index=False, tablefmt="simple", disable_numparse=True)
+    notes = paused_notes(reviews)
+    paused = ["", "Paused until the evidence is complete:", *notes] if notes else []
+    return "\n".join([table, "", budget_tally(reviews), *paused])
+
+
+def budget_markdown(engine: Engine, cycle_id: str, table: str | None = None) -> str:
+    """The Dagster UI view: the budget decision per workload, and the paused requests'
+    notes."""
+    reviews = fetch_budget_reviews(engine, cycle_id, table=table)
+    if not reviews:
+        return "(no workloads: no packets, budgets or change requests for this cycle)"
+    body = budget_frame(reviews).to_markdown(index=False, disable_numparse=True)
+    notes = paused_notes(reviews)
+    paused = ["", "**Paused until the evidence is complete:**", "", *notes] if notes else []
+    return "\n".join([body, "", budget_tally(reviews), *paused])

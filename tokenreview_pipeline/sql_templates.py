@@ -14,7 +14,12 @@ Macros for the few places SQLite and PostgreSQL spell things differently
     ``days_between(later, earlier)`` (whole days between two dates),
     ``json_string(expr)`` (a JSON string literal of a text value),
     ``json_array_agg(expr, order_expr)`` (an ordered JSON array of non-null values),
-    ``newline()``, ``has_secret(expr, ...)`` (true when any of the text expressions holds
+    ``text_agg(expr, separator, order_expr)`` (non-null texts joined in order),
+    ``text_position(haystack, needle)`` (1-based position of a text in another, 0 if
+    absent), ``code_point(expr)`` (a text ordered by code point, whatever the database
+    collation), ``share_at_most(share, limit)`` (a share compared with a threshold:
+    exactly on PostgreSQL's NUMERIC, with a 1e-9 slack for SQLite's REAL), ``newline()``.
+    ``has_secret(expr, ...)`` (true when any of the text expressions holds
     a SPEC 2.5 secret: ``contract.SECRET_PATTERNS`` with their start rule, anywhere in
     the text; PostgreSQL's ``~``, SQLite's ``ledger.SQLITE_HAS_SECRET`` function).
 Ledger schema
@@ -23,7 +28,8 @@ Ledger schema
 The contract's vocabularies (``contract.py``)
     ``record_fields``, ``content_fields``, ``retry_causes`` (in the
     order they are tried), ``packet_causes`` (in packet column order), ``requirements``,
-    ``pause_requirements``, ``unallocated``, ``reasons``.
+    ``pause_requirements``, ``no_packet_pause``, ``requester``, ``budget_decision``,
+    ``billing_status``, ``unallocated``, ``reasons``.
 Filters
     ``sql_string`` quotes a Python string as a SQL literal; ``note_sql`` turns a
     requirement's note template into a SQL text expression.
@@ -89,12 +95,34 @@ def _macros(dialect: str) -> dict[str, Callable[..., str]]:
             return f"(concat_ws(chr(10), {joined}) ~ {sql_string(contract.SECRET_REGEX_POSIX)})"
         return f"({ledger.SQLITE_HAS_SECRET}({', '.join(exprs)}) = 1)"
 
+    def text_agg(expr: str, separator: str, order: str) -> str:
+        # As json_array_agg: SQLite aggregates rows in the order of an ordered subquery.
+        if pg:
+            return f"string_agg({expr}, {separator} ORDER BY {order})"
+        return f"group_concat({expr}, {separator})"
+
+    def text_position(haystack: str, needle: str) -> str:
+        return f"strpos({haystack}, {needle})" if pg else f"instr({haystack}, {needle})"
+
+    def code_point(expr: str) -> str:
+        # SQLite compares text as UTF-8 bytes, which is code point order.
+        return f'({expr}) COLLATE "C"' if pg else f"({expr})"
+
+    def share_at_most(share: str, limit: str) -> str:
+        # REAL cannot hold 0.05 or most sums of money exactly: a share at its threshold
+        # must not come out a hair above it. NUMERIC is exact.
+        return f"({share}) <= ({limit})" if pg else f"({share}) <= ({limit}) + 1e-9"
+
     return {
         "days_between": days_between,
         "newline": newline,
         "json_string": json_string,
         "json_array_agg": json_array_agg,
         "has_secret": has_secret,
+        "text_agg": text_agg,
+        "text_position": text_position,
+        "code_point": code_point,
+        "share_at_most": share_at_most,
     }
 
 
@@ -143,6 +171,10 @@ CONTRACT_CONTEXT: dict[str, Any] = {
     "unknown_cause": contract.UNKNOWN_CAUSE,
     "requirements": contract.REQUIREMENTS,
     "pause_requirements": contract.PAUSE_REQUIREMENTS,
+    "no_packet_pause": contract.NO_PACKET_PAUSE,
+    "requester": contract.REQUESTER,
+    "budget_decision": contract.BUDGET_DECISION,
+    "billing_status": contract.BILLING_STATUS,
     "unallocated": contract.UNALLOCATED,
     "reasons": contract.Reason,
 }

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import dagster as dg
 from sqlalchemy.engine import Engine
 
-from tokenreview_pipeline.packet_tables import packets_markdown
+from tokenreview_pipeline.packet_tables import budget_markdown, packets_markdown
 
 MetadataFn = Callable[[Engine, str, str], dict[str, object]]
 
@@ -21,8 +21,13 @@ def _packet_table(engine: Engine, cycle_id: str, table: str) -> dict[str, object
     return {"packets": dg.MetadataValue.md(packets_markdown(engine, cycle_id, table))}
 
 
+def _budget_table(engine: Engine, cycle_id: str, table: str) -> dict[str, object]:
+    return {"budget_decisions": dg.MetadataValue.md(budget_markdown(engine, cycle_id, table))}
+
+
 MODEL_METADATA: dict[str, MetadataFn] = {
     "packet_table": _packet_table,
+    "budget_table": _budget_table,
 }
 
 

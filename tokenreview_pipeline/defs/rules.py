@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 from tokenreview_pipeline import ledger, rule_inputs
 from tokenreview_pipeline.allocation import load_allocation_rules
 from tokenreview_pipeline.allocation_decisions import decide_cycle_allocations
+from tokenreview_pipeline.billing import BillingError, stage_billed_usage
+from tokenreview_pipeline.budgets import load_budgets, stage_budget_plan
 from tokenreview_pipeline.config import TokenreviewConfig
 from tokenreview_pipeline.cycles import Cycle
 from tokenreview_pipeline.defs.metadata import OWNERS, definition_metadata
@@ -54,6 +56,37 @@ def _known_sources(config: TokenreviewConfig, engine: Engine, cycle: Cycle) -> d
         "dagster/row_count": rule_inputs.stage_known_sources(engine, cycle, known),
         "api_key_ids_configured": known.api_key_ids is not None,
         "source_cidrs_configured": known.source_cidrs is not None,
+    }
+
+
+def _budgets(config: TokenreviewConfig, engine: Engine, cycle: Cycle) -> dict:
+    plan = load_budgets(config.budgets, config.cadence)
+    rows = stage_budget_plan(engine, cycle, plan)
+    return {
+        "dagster/row_count": rows[ledger.stg_budgets.name],
+        "change_requests": rows[ledger.stg_change_requests.name],
+        "change_requests_for_cycle": sum(
+            r.cycle_id == cycle.cycle_id for r in plan.change_requests
+        ),
+        "budgets_file": str(config.budgets) if config.budgets else "(not configured)",
+    }
+
+
+def _billed_usage(config: TokenreviewConfig, engine: Engine, cycle: Cycle) -> dict:
+    folder = config.billing.path if config.billing else None
+    try:
+        staged = stage_billed_usage(engine, cycle, folder)
+    except BillingError as exc:
+        raise dg.Failure(
+            f"billed usage not loaded for cycle {cycle.cycle_id}: {exc}",
+            metadata={"file": exc.file, "line": exc.line, "column": exc.column},
+        ) from None
+    return {
+        "dagster/row_count": staged.rows_staged,
+        "files_read": staged.files,
+        "rows_read": staged.rows_read,
+        "rows_with_tokens": staged.rows_with_tokens,
+        "billing_folder": str(folder) if folder else "(not configured)",
     }
 
 
@@ -101,6 +134,35 @@ RULE_INPUTS = (
             ),
         ),
         _known_sources,
+    ),
+    RuleInput(
+        "stg_budgets",
+        (
+            (
+                ledger.stg_budgets,
+                "Budgets (SPEC 2.8) as read for the cycle's review, every entry in file "
+                "order; budget_reviews applies the one in force at the cycle start.",
+            ),
+            (
+                ledger.stg_change_requests,
+                "Budget-change requests (SPEC 2.8), every entry in file order; "
+                "budget_reviews decides those for the cycle.",
+            ),
+        ),
+        _budgets,
+    ),
+    RuleInput(
+        "stg_billed_usage",
+        (
+            (
+                ledger.stg_billed_usage,
+                "The provider's billed usage (SPEC 2.9) dated in the cycle, from the CSV "
+                "files of billing.path; a malformed row fails this asset (naming file, "
+                "line and column) and nothing is loaded.",
+            ),
+        ),
+        _billed_usage,
+        group="extract",
     ),
     RuleInput(
         "int_allocation_decisions",

@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 
 from tokenreview_pipeline.config import TokenreviewConfig
-from tokenreview_pipeline.cycles import Cycle, parse_cycle
+from tokenreview_pipeline.cycles import Cycle, parse_cycle, previous_cycle_start
 from tokenreview_pipeline.extract.load import StagingWindow
 
 REVIEW_DATE_TAG = "tokenreview/review_date"
@@ -37,6 +37,11 @@ def cycle_params(
         "cycle_id": cycle.cycle_id,
         "cycle_start": cycle.start,
         "cycle_end": cycle.end,
+        # The cycle's first day as a date, for date columns (budgets' `from`).
+        "cycle_date": cycle.start.date(),
+        # The cycle exactly one cadence earlier: budget reviews compare with its
+        # published packets (a cycle never run has none: nulls, never zeros).
+        "previous_cycle_id": previous_cycle_start(cycle.start.date(), config.cadence).isoformat(),
         "cycle_start_us": window.cycle_start_us,
         "cycle_end_us": window.cycle_end_us,
         "read_start_us": window.read_start_us,
@@ -53,4 +58,6 @@ def cycle_params(
         "pricing_max_age_days": config.pricing.max_age_days,
         "unit_metric": config.unit_metric,
         "provider_name": config.provider_name,
+        "billing_configured": config.billing is not None,
+        "max_billing_gap_share": Decimal(str(t.max_billing_gap_share)),
     }

@@ -15,6 +15,13 @@ complete, self-contained tokenreview project (SPEC sections 2 and 3) into ``outd
                                 window in Asia/Shanghai that crosses local midnight
       known_sources.yaml        api_key_ids and source_cidrs (IPv4 and IPv6)
       evidence_sources.yaml     the four sources of SPEC 2.4, accessed 3 days before the cycle
+      budgets.yaml              budgets (one changing at the main cycle's start, one not in force
+                                yet) and change requests for the main cycle: four that are paused
+                                (one for a workload without traffic), one ready for review
+      billing/                  the provider's billed usage per UTC day and model (SPEC 2.9):
+        cometapi-usage.csv           with token columns; gpt-4o billed above the estimate (a gap),
+                                     deepseek-chat missing, the unpriced trial model billed
+        cometapi-anthropic-costs.csv costs only (no token columns); whisper-1 billed, never logged
       request_logs/
         edge-YYYY-MM-DD.jsonl.gz     an edge gateway (share ``gzip_share``)
         gateway-YYYY-MM-DD.jsonl     the main gateway (the rest)
@@ -41,6 +48,8 @@ Modules, in the order the data flows:
 - ``defects``: the defective lines (``BAD_RECORD_KINDS``);
 - ``writers``: the JSONL and gzip shards and the CSV export;
 - ``configs``: the config and rule files;
+- ``budget_plan``: ``budgets.yaml``;
+- ``billed_usage``: the provider's billed usage of the attempts written, and its CSV files;
 - ``generator``: ``generate_sample`` and ``GeneratedSample``.
 
 The command line is ``tokenreview generate`` (``tokenreview_pipeline.cli``).

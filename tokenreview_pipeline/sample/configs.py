@@ -13,6 +13,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+from tokenreview_pipeline.sample.billed_usage import BILLING_FOLDER
+from tokenreview_pipeline.sample.budget_plan import BUDGETS_NAME, budgets_yaml
 from tokenreview_pipeline.sample.outcomes import THRESHOLDS
 from tokenreview_pipeline.sample.timeline import (
     HOUR_MS,
@@ -55,6 +57,7 @@ def write_configs(out: Path, timeline: Timeline) -> list[Path]:
         "maintenance_windows.yaml": windows_yaml(timeline),
         "known_sources.yaml": known_sources_yaml(),
         "evidence_sources.yaml": evidence_yaml(accessed),
+        BUDGETS_NAME: budgets_yaml(timeline),
     }
     paths = []
     for name, text in files.items():
@@ -82,6 +85,8 @@ known_sources: known_sources.yaml
 evidence_sources: evidence_sources.yaml
 thresholds:
 {thresholds}unit_metric: cost_per_1k_tokens
+budgets: {BUDGETS_NAME}
+billing: {{path: {BILLING_FOLDER}}}
 """
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tokenreview_pipeline.cycles import cycle_start_for
 from tokenreview_pipeline.sample.attempts import Queued, RequestBuilder
+from tokenreview_pipeline.sample.billed_usage import BilledUsage
 from tokenreview_pipeline.sample.configs import CONFIG_NAME, write_configs
 from tokenreview_pipeline.sample.defects import planned_defects, records_in, write_defect
 from tokenreview_pipeline.sample.scripted import script_attempts, scripts_for
@@ -35,7 +36,7 @@ class GeneratedSample:
     outdir: Path
     config_path: Path
     attempts_written: int  # records written: non-blank JSONL lines + CSV data rows
-    files: list[Path]  # config files, then request log files in sorted order
+    files: list[Path]  # config files, request log files in sorted order, billing files
     cycle_ids: list[str]  # previous, main and next cycle (the main one is cycle_ids[1])
     bad_records: dict[str, int] = field(default_factory=dict)  # kind -> lines written
     records_by_file: dict[str, int] = field(default_factory=dict)  # log file name -> records
@@ -87,14 +88,16 @@ def generate_sample(
     rng = random.Random(seed)  # the only source of randomness: no wall clock
     builder = RequestBuilder(rng, timeline, csv_share=csv_share, gzip_share=gzip_share)
     config_files = write_configs(out, timeline)
-    stream = _Stream(builder)
+    billed = BilledUsage()
+    stream = _Stream(builder, billed)
     with LogFiles(folder) as logs:
         stream.run(logs, attempts, bad_records)
+    billing_files = billed.write(out)
     return GeneratedSample(
         outdir=out,
         config_path=out / CONFIG_NAME,
         attempts_written=logs.records_written,
-        files=config_files + logs.files,
+        files=config_files + logs.files + billing_files,
         cycle_ids=[d.isoformat() for d in timeline.cycle_starts],
         bad_records=dict(stream.defects_written),
         records_by_file=dict(sorted(logs.records_by_file.items())),
@@ -104,8 +107,9 @@ def generate_sample(
 class _Stream:
     """Merges the three kinds of lines into the log files in timestamp order."""
 
-    def __init__(self, builder: RequestBuilder):
+    def __init__(self, builder: RequestBuilder, billed: BilledUsage):
         self.builder = builder
+        self.billed = billed  # what the provider bills for the attempts written
         self.heap: list[tuple[int, int, int, object]] = []
         self.seq = 0  # ties keep queueing order
         self.defects_written: dict[str, int] = {}
@@ -128,6 +132,7 @@ class _Stream:
                 write_defect(logs, self.builder.rng, payload, ts)
             else:
                 logs.write_record(fmt, payload, ts)
+                self.billed.add(payload, ts)
 
     def run(self, logs: LogFiles, budget: int, bad_records: bool) -> None:
         builder, timeline = self.builder, self.builder.timeline
