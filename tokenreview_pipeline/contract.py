@@ -197,6 +197,11 @@ class ChargeKind:
         return self.token_direction is not None
 
     @property
+    def part_of(self) -> str | None:
+        """The token field this kind's tokens are a part of (SPEC 2.1), None for requests."""
+        return _DIRECTION_TOTALS.get(self.token_direction) if self.token_direction else None
+
+    @property
     def pricing_unit(self) -> str:
         return FOCUS.token_pricing_unit if self.is_tokens else FOCUS.request_unit
 
@@ -215,6 +220,8 @@ class ChargeKind:
 
 
 _SUCCESS = "CASE WHEN {a}status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END"
+#: Token direction -> the token field whose tokens the direction's kinds split.
+_DIRECTION_TOTALS = {"Input": "prompt_tokens", "Output": "completion_tokens"}
 
 CHARGE_KINDS: tuple[ChargeKind, ...] = (
     ChargeKind(
@@ -277,6 +284,10 @@ CHARGE_KINDS: tuple[ChargeKind, ...] = (
     ),
 )
 CHARGE_KINDS_BY_NAME = {k.name: k for k in CHARGE_KINDS}
+#: The per-request charge (its quantity counts the 2xx attempts).
+REQUEST_KIND = CHARGE_KINDS_BY_NAME["request"]
+#: The token fields the token kinds split without overlap, in order.
+SPLIT_TOKEN_FIELDS: tuple[str, ...] = tuple(_DIRECTION_TOTALS.values())
 #: "Caching saved" (packets, explain): the cached tokens at the uncached input price,
 #: minus what they cost.
 CACHED_INPUT_KIND = CHARGE_KINDS_BY_NAME["cached_input"]

@@ -83,11 +83,6 @@ class PriceBand:
     above_prompt_tokens: int | None
     prices: PriceSet
 
-    def covers(self, prompt_tokens: int) -> bool:
-        return self.min_prompt_tokens <= prompt_tokens and (
-            self.max_prompt_tokens is None or prompt_tokens <= self.max_prompt_tokens
-        )
-
 
 def _bands(
     model: str, tier: str, prices: PriceSet, entries: tuple[LongContextEntry, ...]
@@ -129,11 +124,3 @@ class ModelPrice:
         for name, tier in self.tiers:
             out.extend(_bands(self.model, name, tier.prices.over(self.prices), tier.long_context))
         return out
-
-    def resolve(self, service_tier: str, prompt_tokens: int) -> PriceBand | None:
-        """The band that prices an attempt of ``service_tier`` (already normalized) with
-        ``prompt_tokens``; ``None`` when the model's tiers do not name the tier."""
-        for band in self.bands():
-            if band.service_tier == service_tier and band.covers(prompt_tokens):
-                return band
-        return None

@@ -28,7 +28,7 @@ kind's quantity, price chain and unit; these macros turn them into SQL)
 The contract's vocabularies (``contract.py``)
     ``record_fields``, ``content_fields``, ``secret_patterns``, ``retry_causes`` (in the
     order they are tried), ``packet_causes`` (in packet column order), ``requirements``,
-    ``pause_requirements``, ``unallocated``, ``reasons``, ``price_keys``,
+    ``pause_requirements``, ``unallocated``, ``reasons``, ``token_fields``, ``price_keys``,
     ``charge_kinds``, ``unpriced_reasons`` (and ``no_snapshot``, ``model_not_priced``,
     ``tier_not_priced``), ``standard_tier`` and ``focus`` (the FOCUS export's constants).
 Filters
@@ -219,8 +219,11 @@ CONTRACT_CONTEXT: dict[str, Any] = {
     "pause_requirements": contract.PAUSE_REQUIREMENTS,
     "unallocated": contract.UNALLOCATED,
     "reasons": contract.Reason,
+    "token_fields": contract.TOKEN_FIELDS,
     "price_keys": contract.PRICE_KEYS,
     "charge_kinds": contract.CHARGE_KINDS,
+    "request_kind": contract.REQUEST_KIND,
+    "split_token_fields": contract.SPLIT_TOKEN_FIELDS,
     "unpriced_reasons": contract.UNPRICED_REASONS,
     "no_snapshot": contract.NO_SNAPSHOT,
     "model_not_priced": contract.MODEL_NOT_PRICED,
