@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
+from tokenreview_pipeline.contract import STANDARD_TIER
 
 SUMMARY_COLUMNS = (
     "workload_tag",
@@ -20,11 +21,39 @@ SUMMARY_COLUMNS = (
     "owner_tag",
     "attempts",
     "retry_attempts",
+    "prompt_tokens",
+    "cached_prompt_tokens",
+    "cache_write_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
     "est_cost_usd",
+    "cache_savings_usd",
     "unit_cost",
     "result",
     "failed_requirements",
 )
+
+
+def price_label(model: str, service_tier: str, above_prompt_tokens: int | None) -> str:
+    """``model[, tier tier][, prompts over N tokens]``: which price row priced something."""
+    label = model if service_tier == STANDARD_TIER else f"{model}, {service_tier} tier"
+    if above_prompt_tokens is not None:
+        label += f", prompts over {above_prompt_tokens} tokens"
+    return label
+
+
+def token_classes(packet: dict[str, Any]) -> str:
+    """A packet's tokens by class (SPEC 2.1: the classes are parts of the two totals)."""
+    prompt, cached, writes = (
+        packet["prompt_tokens"],
+        packet["cached_prompt_tokens"],
+        packet["cache_write_tokens"],
+    )
+    return (
+        f"{prompt} prompt ({prompt - cached - writes} uncached, {cached} cached, {writes} "
+        f"cache writes), {packet['completion_tokens']} completion "
+        f"({packet['reasoning_tokens']} reasoning)"
+    )
 
 
 def fetch_packets(
@@ -54,7 +83,8 @@ def _cell(value: Any) -> str:
 def summary_frame(packets: list[dict[str, Any]]) -> pd.DataFrame:
     """The packets' summary columns, formatted for people (costs to 1e-6)."""
     return pd.DataFrame(
-        [[_cell(p[c]) for c in SUMMARY_COLUMNS] for p in packets], columns=SUMMARY_COLUMNS
+        [[_cell(p[c]) for c in SUMMARY_COLUMNS] for p in packets],
+        columns=SUMMARY_COLUMNS,
     )
 
 
