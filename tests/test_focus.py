@@ -11,13 +11,13 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from cost_oracle import expected_cost
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scenario import CYCLE, REVIEW_DATE, attempt, rows, run, ts, write_scenario
 
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.config import load_config
-from tokenreview_pipeline.contract import STANDARD_TIER, STANDARD_TIER_ALIASES
 from tokenreview_pipeline.cycles import parse_cycle
 from tokenreview_pipeline.defs.run_params import cycle_params
 from tokenreview_pipeline.pricing import parse_pricing
@@ -196,37 +196,6 @@ def splits(draw) -> Split:
     )
 
 
-def oracle(split: Split, snapshot) -> Decimal | None:
-    """SPEC 4.4 worked out independently in Python, from the parsed snapshot's bands."""
-    tier = STANDARD_TIER if split.tier in (None, *STANDARD_TIER_ALIASES) else split.tier
-    price = snapshot.price_for(split.model)
-    bands = [
-        b
-        for b in (price.bands() if price else [])
-        if b.service_tier == tier
-        and b.min_prompt_tokens <= split.prompt
-        and (b.max_prompt_tokens is None or split.prompt <= b.max_prompt_tokens)
-    ]
-    if not bands:
-        return None
-    p = bands[0].prices
-    if split.cached and p.cached_input_per_1m is None:
-        return None
-    million = Decimal(1_000_000)
-    cost = (
-        (split.prompt - split.cached - split.write) * p.input_per_1m
-        + split.cached * (p.cached_input_per_1m or 0)
-        + split.write
-        * (p.cache_write_per_1m if p.cache_write_per_1m is not None else p.input_per_1m)
-        + (split.completion - split.reasoning) * p.output_per_1m
-        + split.reasoning
-        * (p.reasoning_per_1m if p.reasoning_per_1m is not None else p.output_per_1m)
-    ) / million
-    if split.status is not None and 200 <= split.status <= 299:
-        cost += p.per_request or 0
-    return cost
-
-
 @pytest.fixture
 def base_cycle(tmp_path, db_url):
     """One cycle of six attempts through the pipeline; the property then rewrites their
@@ -283,7 +252,17 @@ def test_focus_rows_sum_to_the_packets_for_any_split(base_cycle, drawn):
 
     attempts = {a["attempt_id"]: a for a in rows(db_url, "request_attempts")}
     for (name, _), split in zip(SLOTS, drawn, strict=True):
-        expected = oracle(split, snapshot)
+        expected = expected_cost(
+            snapshot,
+            split.model,
+            split.tier,
+            split.status,
+            split.prompt,
+            split.completion,
+            split.cached,
+            split.write,
+            split.reasoning,
+        )
         got = attempts[name]["cost_usd"]
         assert (got is None) == (expected is None), (name, split, got)
         if expected is not None:
