@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from cost_oracle import expected_cost
+from price_docs import spec_model
 from scenario import attempt, rows, run, ts, write_scenario
 
 from tokenreview_pipeline.pricing import parse_pricing
@@ -29,36 +30,10 @@ SAMPLE_DIR = Path(__file__).resolve().parents[1] / "tokenreview_pipeline" / "sam
 PRICING = {
     "source_url": "https://example.com/pricing",
     "models": [
-        {
-            "model": "gpt-4o-mini",
-            "input_per_1m": 0.15,
-            "output_per_1m": 0.60,
-            "cached_input_per_1m": 0.075,
-            "tiers": {
-                "batch": {
-                    "input_per_1m": 0.075,
-                    "output_per_1m": 0.30,
-                    "cached_input_per_1m": 0.0375,
-                },
-                "priority": {"input_per_1m": 0.25, "output_per_1m": 1.00},
-            },
-        },
-        {
-            "model": "claude-sonnet-4-5",
-            "input_per_1m": 3.0,
-            "output_per_1m": 15.0,
-            "cached_input_per_1m": 0.30,
-            "cache_write_per_1m": 3.75,
-            "long_context": [
-                {
-                    "above_prompt_tokens": 200000,
-                    "input_per_1m": 6.0,
-                    "output_per_1m": 22.5,
-                    "cached_input_per_1m": 0.60,
-                    "cache_write_per_1m": 7.50,
-                }
-            ],
-            "tiers": {
+        spec_model("gpt-4o-mini"),
+        spec_model(
+            "claude-sonnet-4-5",
+            tiers={
                 # a tier with a long_context of its own (cache prices from the tier)
                 "batch": {
                     "input_per_1m": 1.5,
@@ -72,7 +47,7 @@ PRICING = {
                 # a tier without: one band, the model's long_context does not apply
                 "priority": {"input_per_1m": 5.1, "output_per_1m": 25.5},
             },
-        },
+        ),
         {
             "model": "o4-mini",
             "input_per_1m": 1.1,
@@ -105,7 +80,7 @@ def case(name, model, prompt, completion, *, tier=..., status=200, **classes):
 
 MINI = {"cached_prompt_tokens": 1024}
 CASES = [
-    # (976*0.15 + 1024*0.075 + 300*0.6) / 1e6; no per_request price: 0
+    # (976*0.15 + 1024*0.075 + 300*0.6) / 1e6; per_request 0
     (case("mini-std", "gpt-4o-mini", 2000, 300, **MINI), "standard", None, "0.0004032"),
     (case("mini-default", "gpt-4o-mini", 2000, 300, tier="default", **MINI), "standard", None,
      "0.0004032"),

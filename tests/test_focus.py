@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from cost_oracle import expected_cost
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from price_docs import spec_model
 from scenario import CYCLE, REVIEW_DATE, attempt, rows, run, ts, write_scenario
 
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.config import load_config
+from tokenreview_pipeline.contract import FOCUS
 from tokenreview_pipeline.cycles import parse_cycle
 from tokenreview_pipeline.defs.run_params import cycle_params
 from tokenreview_pipeline.pricing import parse_pricing
@@ -85,16 +87,7 @@ def test_focus_rows_reconcile_with_packets(tmp_path, db_url):
         assert row["ChargeCategory"] == "Usage" and row["BillingCurrency"] == "USD"
         assert row["ChargeClass"] is None
         assert row["ServiceCategory"] == "AI and Machine Learning"
-        for column in (
-            "ServiceName",
-            "ServiceProviderName",
-            "HostProviderName",
-            "ProviderName",
-            "PublisherName",
-            "InvoiceIssuerName",
-            "BillingAccountId",
-            "BillingAccountName",
-        ):
+        for column in (*FOCUS.provider_columns, "BillingAccountId", "BillingAccountName"):
             assert row[column] == "CometAPI", column
         assert row["x_ServiceTier"] == "standard" and row["x_AbovePromptTokens"] is None
         assert bool(row["x_CostIsEstimate"]) is True
@@ -122,39 +115,21 @@ def test_focus_rows_reconcile_with_packets(tmp_path, db_url):
 
 PRICING = {
     "models": [
-        {
-            "model": "gpt-4o-mini",
-            "input_per_1m": 0.15,
-            "output_per_1m": 0.60,
-            "per_request": 0.0001,
-            "cached_input_per_1m": 0.075,
-            "tiers": {
-                "batch": {
-                    "input_per_1m": 0.075,
-                    "output_per_1m": 0.30,
-                    "cached_input_per_1m": 0.0375,
-                },
-                "priority": {"input_per_1m": 0.25, "output_per_1m": 1.00},
-            },
-        },
-        {
-            "model": "claude-sonnet-4-5",
-            "input_per_1m": 3.0,
-            "output_per_1m": 15.0,
-            "cached_input_per_1m": 0.30,
-            "cache_write_per_1m": 3.75,
-            "reasoning_per_1m": 16,
-            "long_context": [
+        spec_model("gpt-4o-mini", per_request=0.0001),
+        spec_model(
+            "claude-sonnet-4-5",
+            reasoning_per_1m=16,
+            long_context=[
                 {"above_prompt_tokens": 200000, "input_per_1m": 6.0, "output_per_1m": 22.5},
                 {"above_prompt_tokens": 300000, "cached_input_per_1m": 0.9},
             ],
-            "tiers": {
+            tiers={
                 "batch": {
                     "input_per_1m": 1.5,
                     "long_context": [{"above_prompt_tokens": 100000, "output_per_1m": 9}],
                 }
             },
-        },
+        ),
         {"model": "no-cache", "input_per_1m": 1, "output_per_1m": 2},
     ]
 }

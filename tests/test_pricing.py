@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from price_docs import SPEC_EXAMPLE_PRICING
 
 from tokenreview_pipeline.pricing import (
     ModelPrice,
@@ -427,45 +428,6 @@ def test_safe_url() -> None:
 
 # ------------------------------------------------- price keys, tiers, long context
 
-# The SPEC 2.3 example document.
-SPEC_DOC = {
-    "source_url": "https://example.com/pricing",
-    "currency": "USD",
-    "models": [
-        {
-            "model": "gpt-4o-mini",
-            "input_per_1m": 0.15,
-            "output_per_1m": 0.60,
-            "per_request": 0.0,
-            "cached_input_per_1m": 0.075,
-            "tiers": {
-                "batch": {
-                    "input_per_1m": 0.075,
-                    "output_per_1m": 0.30,
-                    "cached_input_per_1m": 0.0375,
-                },
-                "priority": {"input_per_1m": 0.25, "output_per_1m": 1.00},
-            },
-        },
-        {
-            "model": "claude-sonnet-4-5",
-            "input_per_1m": 3.0,
-            "output_per_1m": 15.0,
-            "cached_input_per_1m": 0.30,
-            "cache_write_per_1m": 3.75,
-            "long_context": [
-                {
-                    "above_prompt_tokens": 200000,
-                    "input_per_1m": 6.0,
-                    "output_per_1m": 22.5,
-                    "cached_input_per_1m": 0.60,
-                    "cache_write_per_1m": 7.50,
-                }
-            ],
-        },
-    ],
-}
-
 
 def _parse(doc: object, fmt: str = "tokenreview"):
     raw = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
@@ -485,7 +447,7 @@ def _bands(snapshot) -> dict[tuple[str, str, int], tuple]:
 
 
 def test_spec_example_resolves_tiers_and_long_context_bands() -> None:
-    snap = _parse(SPEC_DOC)
+    snap = _parse(SPEC_EXAMPLE_PRICING)
     mini = snap.price_for("gpt-4o-mini")
     assert mini.tier("batch").prices.cached_input_per_1m == Decimal("0.0375")
     assert mini.tier("flex") is None
@@ -704,81 +666,27 @@ def test_litellm_keys_map_to_tiers_and_long_context() -> None:
         }
     }
     bands = _bands(_parse(doc, "litellm"))
+    model = {
+        "input_per_1m": "2",
+        "output_per_1m": "12",
+        "per_request": "0.001",
+        "cached_input_per_1m": "0.2",
+        "cache_write_per_1m": "2.5",
+        "reasoning_per_1m": "15",
+    }
     assert bands == {
-        ("m", "standard", 0): (
-            128000,
-            None,
-            {
-                "input_per_1m": "2",
-                "output_per_1m": "12",
-                "per_request": "0.001",
-                "cached_input_per_1m": "0.2",
-                "cache_write_per_1m": "2.5",
-                "reasoning_per_1m": "15",
-            },
-        ),
+        ("m", "standard", 0): (128000, None, model),
         ("m", "standard", 128001): (
             None,
             128000,
-            {
-                "input_per_1m": "4",
-                "output_per_1m": "12",
-                "per_request": "0.001",
-                "cached_input_per_1m": "0.2",
-                "cache_write_per_1m": "5",
-                "reasoning_per_1m": "15",
-            },
+            {**model, "input_per_1m": "4", "cache_write_per_1m": "5"},
         ),
         # batch: its own keys over the model's, and no long_context of its own
-        ("m", "batch", 0): (
-            None,
-            None,
-            {
-                "input_per_1m": "1",
-                "output_per_1m": "12",
-                "per_request": "0.0005",
-                "cached_input_per_1m": "0.2",
-                "cache_write_per_1m": "2.5",
-                "reasoning_per_1m": "15",
-            },
-        ),
-        ("m", "flex", 0): (
-            None,
-            None,
-            {
-                "input_per_1m": "2",
-                "output_per_1m": "12",
-                "per_request": "0.001",
-                "cached_input_per_1m": "0.1",
-                "cache_write_per_1m": "2.5",
-                "reasoning_per_1m": "15",
-            },
-        ),
+        ("m", "batch", 0): (None, None, {**model, "input_per_1m": "1", "per_request": "0.0005"}),
+        ("m", "flex", 0): (None, None, {**model, "cached_input_per_1m": "0.1"}),
         # priority: only a long-context key, so the tier exists with the model's keys
-        ("m", "priority", 0): (
-            200000,
-            None,
-            {
-                "input_per_1m": "2",
-                "output_per_1m": "12",
-                "per_request": "0.001",
-                "cached_input_per_1m": "0.2",
-                "cache_write_per_1m": "2.5",
-                "reasoning_per_1m": "15",
-            },
-        ),
-        ("m", "priority", 200001): (
-            None,
-            200000,
-            {
-                "input_per_1m": "2",
-                "output_per_1m": "30",
-                "per_request": "0.001",
-                "cached_input_per_1m": "0.2",
-                "cache_write_per_1m": "2.5",
-                "reasoning_per_1m": "15",
-            },
-        ),
+        ("m", "priority", 0): (200000, None, model),
+        ("m", "priority", 200001): (None, 200000, {**model, "output_per_1m": "30"}),
     }
 
 
