@@ -92,16 +92,11 @@ described AS (
             || CASE WHEN c.above_prompt_tokens IS NOT NULL
                     THEN '/above_' || CAST(c.above_prompt_tokens AS TEXT) ELSE '' END
             AS sku_id,
-        '{"owner_tag":'
-            || CASE WHEN c.owner_tag IS NULL THEN 'null'
-                    ELSE {{ json_string('c.owner_tag') }} END
-            || ',"workload_tag":' || {{ json_string('c.workload_tag') }}
-            || ',"environment":'
-            || CASE WHEN c.environment IS NULL THEN 'null'
-                    ELSE {{ json_string('c.environment') }} END
-            || ',"request_class":'
-            || CASE WHEN c.request_class IS NULL THEN 'null'
-                    ELSE {{ json_string('c.request_class') }} END
+        '{'
+{% for key in focus.tag_keys %}
+            || {{ (('' if loop.first else ',') ~ '"' ~ key ~ '":') | sql_string }}
+            || CASE WHEN c.{{ key }} IS NULL THEN 'null' ELSE {{ json_string('c.' ~ key) }} END
+{% endfor %}
             || '}' AS tags,
         c.workload_tag || '/' || COALESCE(c.request_class, '') AS resource_id
     FROM charges AS c

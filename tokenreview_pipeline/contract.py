@@ -308,14 +308,13 @@ UNPRICED_REASONS: tuple[UnpricedReason, ...] = (
 class FocusExport:
     """The FOCUS export's fixed values and column groups (SPEC 5 "FOCUS export")."""
 
-    version: str = "1.3"
     token_pricing_unit: str = "1M Tokens"
     token_consumed_unit: str = "Tokens"
     request_unit: str = "Requests"
     allocation_method: str = "tokenreview-allocation-rules"
     charge_category: str = "Usage"
     service_category: str = "AI and Machine Learning"
-    #: The keys of ``Tags`` (and ``AllocatedTags``), in this order.
+    #: The keys of ``Tags`` (and ``AllocatedTags``), in this order: the packet's columns.
     tag_keys: tuple[str, ...] = ("owner_tag", "workload_tag", "environment", "request_class")
     #: The four cost columns, all the estimate.
     cost_columns: tuple[str, ...] = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
