@@ -1,6 +1,5 @@
 """The pricing source: fetch ``pricing.url`` and keep it as an immutable snapshot."""
 
-
 import dagster as dg
 
 from tokenreview_pipeline import ledger

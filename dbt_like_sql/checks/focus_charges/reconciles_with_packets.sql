@@ -19,6 +19,15 @@ WITH charged AS (
     WHERE cycle_id = :cycle_id
     GROUP BY workload_tag, request_class
 ),
+requests AS (
+    SELECT
+        a.workload_tag,
+        a.request_class,
+        SUM({{ charge_quantity(request_kind, 'a.') }}) AS requests
+    FROM {{ ref('request_attempts') }} AS a
+    WHERE a.cycle_id = :cycle_id
+    GROUP BY a.workload_tag, a.request_class
+),
 packets AS (
     SELECT
         p.workload_tag,
@@ -29,12 +38,12 @@ packets AS (
         p.{{ kind.packet_column }},
 {% endfor %}
         p.est_cost_usd,
-        (SELECT COALESCE(SUM({{ charge_quantity(request_kind, 'a.') }}), 0)
-         FROM {{ ref('request_attempts') }} AS a
-         WHERE a.cycle_id = p.cycle_id AND a.workload_tag = p.workload_tag
-           AND (a.request_class = p.request_class
-                OR (a.request_class IS NULL AND p.request_class IS NULL))) AS requests
+        COALESCE(r.requests, 0) AS requests
     FROM {{ ref('review_packets') }} AS p
+    LEFT JOIN requests AS r
+        ON r.workload_tag = p.workload_tag
+       AND (r.request_class = p.request_class
+            OR (r.request_class IS NULL AND p.request_class IS NULL))
     WHERE p.cycle_id = :cycle_id
 ),
 compared AS (
