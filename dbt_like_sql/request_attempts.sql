@@ -1,8 +1,11 @@
 -- One row per staged attempt: the attempt's own fields (redacted, no content),
 -- its logical request and position, retry cause, the allocation decided on the
--- request's first attempt (SPEC 2.2), and its cost (SPEC 4.4):
--- prompt_tokens * input_per_1m / 1e6 + completion_tokens * output_per_1m / 1e6
--- + per_request when the status is 2xx; null when the model is not priced.
+-- request's first attempt (SPEC 2.2), and its cost (SPEC 4.4). service_tier is
+-- normalized (standard for absent, empty, default, auto). The attempt is priced by
+-- the pricing_snapshot_prices row of its model and tier whose band holds its
+-- prompt_tokens (above_prompt_tokens records the long-context entry, null: none);
+-- cost_usd is the 4.4 formula of sql_templates.attempt_cost, null when a price it
+-- needs is unknown, and cost_unknown_reason says which.
 SELECT
     g.cycle_id,
     g.attempt_id,
@@ -13,7 +16,13 @@ SELECT
     r.is_orphan_retry,
     r.retry_cause,
 {% for field in record_fields if field.name != 'attempt_id' %}
-    s."{{ field.name }}"{{ " AS attempt_environment" if field.name == "environment" }},
+{% if field.name == 'environment' %}
+    s.environment AS attempt_environment,
+{% elif field.name == 'service_tier' %}
+    {{ normalized_tier('s.service_tier') }} AS service_tier,
+{% else %}
+    s."{{ field.name }}",
+{% endif %}
 {% endfor %}
     d.allocation_rule_id,
     d.owner_tag,
@@ -21,12 +30,20 @@ SELECT
     d.environment,
     d.request_class,
     p.pricing_snapshot_id,
+    pr.above_prompt_tokens,
+    {{ attempt_cost('s.', 'pr.') }} AS cost_usd,
     CASE
-        WHEN pr.model IS NULL THEN NULL
-        ELSE s.prompt_tokens * pr.input_per_1m / 1e6
-             + s.completion_tokens * pr.output_per_1m / 1e6
-             + CASE WHEN s.status_code BETWEEN 200 AND 299 THEN pr.per_request ELSE 0 END
-    END AS cost_usd
+        WHEN p.pricing_snapshot_id IS NULL THEN {{ no_snapshot.name | sql_string }}
+        WHEN pr.input_per_1m IS NULL AND NOT EXISTS (
+            SELECT 1 FROM {{ ref('pricing_snapshot_prices') }} AS m
+            WHERE m.snapshot_id = p.pricing_snapshot_id AND m.model = s.model
+        ) THEN {{ model_not_priced.name | sql_string }}
+        WHEN pr.input_per_1m IS NULL THEN {{ tier_not_priced.name | sql_string }}
+{% for kind in charge_kinds if kind.may_be_unpriced %}
+        WHEN {{ unpriced_charge(kind, 's.', 'pr.') }} THEN {{ kind.unpriced.name | sql_string }}
+{% endfor %}
+    END AS cost_unknown_reason,
+    {{ cache_savings('s.', 'pr.') }} AS cache_savings_usd
 FROM {{ ref('int_grouped_attempts') }} AS g
 JOIN {{ ref('stg_source_records') }} AS s
     ON s.cycle_id = g.cycle_id AND s.read_seq = g.read_seq
@@ -39,5 +56,9 @@ LEFT JOIN {{ ref('int_allocation_decisions') }} AS d
 JOIN {{ ref('int_cycle_pricing') }} AS p
     ON p.cycle_id = g.cycle_id
 LEFT JOIN {{ ref('pricing_snapshot_prices') }} AS pr
-    ON pr.snapshot_id = p.pricing_snapshot_id AND pr.model = s.model
+    ON pr.snapshot_id = p.pricing_snapshot_id
+   AND pr.model = s.model
+   AND pr.service_tier = {{ normalized_tier('s.service_tier') }}
+   AND s.prompt_tokens >= pr.min_prompt_tokens
+   AND (pr.max_prompt_tokens IS NULL OR s.prompt_tokens <= pr.max_prompt_tokens)
 WHERE g.cycle_id = :cycle_id

@@ -1,5 +1,6 @@
 -- One review packet per (cycle, workload_tag, request_class) with at least one
--- attempt in the cycle (SPEC 5): counts, retry causes, tokens, estimated cost,
+-- attempt in the cycle (SPEC 5): counts, retry causes, tokens by class, gateway
+-- retries, estimated cost, what prompt caching saved,
 -- unit cost, the pricing snapshot used, the evidence source URLs, and the ten
 -- evidence requirements in the SPEC's order (declared in contract.REQUIREMENTS). A packet passes when all hold;
 -- notes carry one line per failed requirement saying what is missing and who
@@ -66,6 +67,11 @@ packets AS (
         SUM(completion_tokens) AS completion_tokens,
         SUM(CASE WHEN is_retry THEN prompt_tokens + completion_tokens ELSE 0 END)
             AS retry_tokens,
+{% for kind in charge_kinds if kind.packet_column %}
+        SUM({{ kind.packet_column }}) AS {{ kind.packet_column }},
+{% endfor %}
+        SUM(gateway_retries) AS gateway_retries,
+        SUM(cache_savings_usd) AS cache_savings_sum,
         SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) AS unpriced_attempts,
         SUM(cost_usd) AS cost_sum,
         SUM(CASE WHEN is_retry THEN cost_usd ELSE 0 END) AS retry_cost_sum,
@@ -85,8 +91,31 @@ measured AS (
         CASE WHEN p.environment_count = 1 AND p.attempts_without_environment = 0
              THEN p.any_environment END AS environment,
         CASE WHEN p.unpriced_attempts = 0 THEN p.cost_sum END AS est_cost_usd,
-        CASE WHEN p.unpriced_attempts = 0 THEN p.retry_cost_sum END AS retry_cost_usd
+        CASE WHEN p.unpriced_attempts = 0 THEN p.retry_cost_sum END AS retry_cost_usd,
+        CASE WHEN p.unpriced_attempts = 0 THEN p.cache_savings_sum END AS cache_savings_usd
     FROM packets AS p
+),
+-- What the snapshot does not price, per packet: "<model>, <tier> tier: <why>" for each
+-- distinct reason (request_attempts.cost_unknown_reason), in code point order.
+unpriced AS (
+    SELECT
+        workload_tag,
+        request_class,
+        {{ text_agg('what', "'; '", code_point('what')) }} AS unpriced_prices
+    FROM (
+        SELECT DISTINCT
+            workload_tag,
+            request_class,
+            model || ', ' || service_tier || ' tier: ' || CASE cost_unknown_reason
+{% for reason in unpriced_reasons %}
+                WHEN {{ reason.name | sql_string }} THEN {{ reason.words | sql_string }}
+{% endfor %}
+            END AS what
+        FROM attempts
+        WHERE cost_usd IS NULL
+        ORDER BY workload_tag, request_class, what
+    ) AS unpriced_rows
+    GROUP BY workload_tag, request_class
 ),
 costed AS (
     SELECT
@@ -114,10 +143,15 @@ measures AS (
         pr.pricing_age_days,
         ev.urls_json AS evidence_urls_json,
         ev.sources AS evidence_sources,
-        COALESCE(ev.stale_sources, 0) AS stale_evidence_sources
+        COALESCE(ev.stale_sources, 0) AS stale_evidence_sources,
+        u.unpriced_prices
     FROM costed AS c
     CROSS JOIN pricing AS pr
     CROSS JOIN evidence AS ev
+    LEFT JOIN unpriced AS u
+        ON u.workload_tag = c.workload_tag
+       AND (u.request_class = c.request_class
+            OR (u.request_class IS NULL AND c.request_class IS NULL))
 ),
 -- ok_<requirement>: 1 when the requirement holds.
 requirements AS (
@@ -165,11 +199,16 @@ SELECT
     f.prompt_tokens,
     f.completion_tokens,
     f.retry_tokens,
+{% for kind in charge_kinds if kind.packet_column %}
+    f.{{ kind.packet_column }},
+{% endfor %}
+    f.gateway_retries,
     f.est_cost_usd,
     f.retry_cost_usd,
     f.retry_cost_share,
     :unit_metric AS unit_metric,
     f.unit_cost,
+    f.cache_savings_usd,
     f.pricing_snapshot_id,
     f.pricing_source_url,
     f.pricing_accessed_at,

@@ -460,7 +460,7 @@ def test_paused_by_several_packets_reasons_in_spec_order(two_cycles):
         "pricing_source_checked: request class batch: " + note_of(batch, "pricing_source_checked"),
         "unit_metric_defined: request class batch: " + note_of(batch, "unit_metric_defined"),
     ]
-    assert "the pipeline operator must refresh pricing.url" in r["notes"]
+    assert "the pipeline operator must supply these prices in pricing.url" in r["notes"]
     # one unpriced packet makes every sum unknown, now and in the previous cycle
     assert (r["est_cost_usd"], r["retry_cost_usd"]) == (None, None)
     assert r["previous_est_cost_usd"] is None and r["cost_change_usd"] is None

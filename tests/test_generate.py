@@ -18,12 +18,15 @@ import yaml
 
 from tokenreview_pipeline.cli import main
 from tokenreview_pipeline.config import Thresholds, load_config
+from tokenreview_pipeline.contract import TOKEN_FIELDS
 from tokenreview_pipeline.cycles import CycleError, parse_cycle, partitions_def
+from tokenreview_pipeline.pricing import parse_pricing
 from tokenreview_pipeline.sample import (
     BAD_RECORD_KINDS,
     CSV_COLUMNS,
     PRICES,
     UNPRICED_MODEL,
+    UNPRICED_TIER,
     generate_sample,
 )
 
@@ -95,7 +98,7 @@ def _records(folder: Path) -> list[dict]:
                 continue
             if key == "tags":
                 rec[key] = json.loads(cell)
-            elif key in ("client_retry_count", "status_code", "prompt_tokens", "completion_tokens"):
+            elif key in ("client_retry_count", "status_code", "gateway_retries", *TOKEN_FIELDS):
                 rec[key] = int(cell) if cell.isdigit() else cell
             elif key == "latency_ms":
                 rec[key] = float(cell)
@@ -238,6 +241,74 @@ def test_config_keys_and_files_load(sample):
         t for r in rules for t in [((r.get("match") or {}).get("tags") or {}).get("team")]
     }
     assert "labs" not in teams_in_rules  # labs traffic is unallocated
+
+
+def test_pricing_json_carries_cache_prices_tiers_and_a_long_context_band(sample):
+    raw = (sample.outdir / "pricing.json").read_bytes()
+    snapshot = parse_pricing(
+        raw, fmt="tokenreview", configured_url="pricing.json", accessed_at=CYCLE_START
+    )
+    assert {p.model for p in snapshot.prices} == set(PRICES)
+    cached = [p for p in snapshot.prices if p.prices.cached_input_per_1m is not None]
+    assert len(cached) >= 6
+    assert any(p.prices.cache_write_per_1m is not None for p in snapshot.prices)
+    tiers = {name for p in snapshot.prices for name, _ in p.tiers}
+    assert {"batch", "flex", "priority"} <= tiers and UNPRICED_TIER not in tiers
+    long_context = [p for p in snapshot.prices if p.long_context]
+    assert [e.above_prompt_tokens for p in long_context for e in p.long_context] == [200_000]
+    (model,) = long_context
+    assert model.tier("batch").long_context  # a tier with a long-context entry of its own
+
+
+def test_token_classes_service_tiers_and_long_prompts(records):
+    def valid(r: dict) -> bool:  # the defective lines aside (negative or inconsistent)
+        counts = [r.get(f, 0) for f in TOKEN_FIELDS]
+        return all(type(c) is int and c >= 0 for c in counts) and (
+            counts[2] + counts[3] <= counts[0] and counts[4] <= counts[1]
+        )
+
+    reported = [r for r in records if isinstance(r.get("prompt_tokens"), int)]
+    attempts = [r for r in reported if valid(r)]
+    assert len(reported) - len(attempts) <= 5  # the defective lines only
+    classes = defaultdict(set)
+    for r in attempts:
+        cached, writes = r.get("cached_prompt_tokens", 0), r.get("cache_write_tokens", 0)
+        reasoning = r.get("reasoning_tokens", 0)
+        # classes are parts of their totals (SPEC 2.1) and only written when non-zero
+        assert 0 <= cached + writes <= r["prompt_tokens"], r
+        assert 0 <= reasoning <= r.get("completion_tokens", 0), r
+        for field, value in (("cached", cached), ("writes", writes), ("reasoning", reasoning)):
+            if value:
+                classes[field].add(r["model"])
+    # cached reads on every provider that caches, writes on Anthropic's, reasoning on the
+    # reasoning models
+    assert {"gpt-4o", "gpt-4o-mini", "claude-3-5-haiku-20241022", "deepseek-chat"} <= classes[
+        "cached"
+    ]
+    assert classes["writes"] == {"claude-3-5-haiku-20241022", "claude-sonnet-4-20250514"}
+    assert classes["reasoning"] == {"o4-mini", "claude-sonnet-4-20250514"}
+    for name in ("cached_prompt_tokens", "cache_write_tokens", "reasoning_tokens"):
+        assert not any(r.get(name) == 0 for r in records if isinstance(r.get(name), int))
+
+    tiers = defaultdict(set)
+    for r in records:
+        tiers[r.get("service_tier")].add(r.get("model"))
+    assert {None, "default", "auto", "batch", "flex", "priority", UNPRICED_TIER} <= set(tiers)
+    # every tier the traffic names is priced for its model, but for the unpriced tier
+    for tier, models in tiers.items():
+        if tier in (None, "default", "auto", UNPRICED_TIER):
+            continue
+        for model in models - {UNPRICED_MODEL}:
+            assert tier in PRICES[model].get("tiers", {}), (tier, model)
+
+    # prompts at and over the 200k long-context threshold, on the model that has the band
+    long = [r for r in attempts if r["prompt_tokens"] >= 200_000]
+    assert {r["model"] for r in long} == {"claude-sonnet-4-20250514"}
+    assert "long_context" in PRICES["claude-sonnet-4-20250514"]
+    assert any(r["prompt_tokens"] == 200_000 for r in long)  # at the threshold: base band
+    assert any(r["prompt_tokens"] > 200_000 and r.get("service_tier") == "batch" for r in long)
+    assert any(r["prompt_tokens"] > 200_000 and r.get("cache_write_tokens") for r in long)
+    assert any(r.get("gateway_retries") for r in records)
 
 
 def test_every_status_and_error_kind_present(records):
@@ -407,6 +478,12 @@ def test_bad_record_kinds_present(sample):
         for o in objs
     )
     assert any((o.get("completion_tokens") or 0) < 0 for o in objs)
+    assert any((o.get("cached_prompt_tokens") or 0) < 0 for o in objs)
+    assert any(
+        (o.get("cached_prompt_tokens") or 0) + (o.get("cache_write_tokens") or 0)
+        > (o.get("prompt_tokens") or 0)
+        for o in objs
+    )
     stamps = [o.get("timestamp") for o in objs if isinstance(o.get("timestamp"), str)]
     assert any(re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+", s) for s in stamps)  # no timezone
     assert any(s.startswith("2026-11-31") for s in stamps)  # invalid date

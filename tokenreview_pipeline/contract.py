@@ -178,6 +178,211 @@ def invalid_type(name: str) -> str:
 UNALLOCATED = "unallocated"
 
 
+# ------------------------------------------------------ SPEC 2.3 / 4.4 prices
+
+#: The price keys of a model, of one of its tiers and of a long-context entry (SPEC 2.3),
+#: in the SPEC's order. ``*_per_1m`` are USD per million tokens, ``per_request`` USD.
+PRICE_KEYS: tuple[str, ...] = (
+    "input_per_1m",
+    "output_per_1m",
+    "per_request",
+    "cached_input_per_1m",
+    "cache_write_per_1m",
+    "reasoning_per_1m",
+)
+#: The price keys every model must give (a tier or an entry may omit them).
+REQUIRED_PRICE_KEYS: tuple[str, ...] = ("input_per_1m", "output_per_1m")
+
+#: The service tier of an attempt that names none (SPEC 2.1), and the values that mean it.
+STANDARD_TIER = "standard"
+STANDARD_TIER_ALIASES: tuple[str, ...] = ("", "default", "auto")
+
+
+@dataclass(frozen=True)
+class UnpricedReason:
+    """Why an attempt's cost is unknown (``request_attempts.cost_unknown_reason``);
+    ``words`` completes "<model>, <tier> tier: ..." in a packet's note."""
+
+    name: str
+    words: str
+
+
+NO_SNAPSHOT = UnpricedReason("no_snapshot", "no pricing snapshot applies")
+MODEL_NOT_PRICED = UnpricedReason("model_not_priced", "the model is not in the snapshot")
+TIER_NOT_PRICED = UnpricedReason(
+    "tier_not_priced", "the model's tiers do not name this service tier"
+)
+
+
+@dataclass(frozen=True)
+class ChargeKind:
+    """One class of charge of an attempt (SPEC 4.4, and the FOCUS export's charge kinds).
+
+    The classes never overlap: ``quantity`` is SQL over an attempt's token and status
+    columns (``{a}`` is the table alias with its dot), and the quantities of the token
+    kinds add up to ``prompt_tokens + completion_tokens``. ``prices`` is the chain of
+    price keys that prices it, the first present wins (SPEC 4.4's defaults: a missing
+    ``cache_write_per_1m`` is ``input_per_1m``, a missing ``reasoning_per_1m`` is
+    ``output_per_1m``); ``missing_is_zero``: when none is present the price is 0 (a missing
+    ``per_request``). A kind whose chain may end with no price and that is not zero
+    (``cached_input``) makes the attempt's cost unknown when its quantity is above 0.
+    ``per`` is the quantity one price applies to (1,000,000 tokens, or 1 request).
+    ``packet_column`` is the review_packets sum its quantity reconciles with alone.
+    """
+
+    name: str
+    quantity: str
+    prices: tuple[str, ...]
+    per: int
+    words: str
+    token_direction: str | None  # FOCUS SkuPriceDetails.TokenDirection
+    token_cache_action: str | None  # FOCUS SkuPriceDetails.TokenCacheAction
+    missing_is_zero: bool = False
+    packet_column: str | None = None
+
+    @property
+    def is_tokens(self) -> bool:
+        return self.token_direction is not None
+
+    @property
+    def part_of(self) -> str | None:
+        """The token field this kind's tokens are a part of (SPEC 2.1), None for requests."""
+        return _DIRECTION_TOTALS.get(self.token_direction) if self.token_direction else None
+
+    @property
+    def pricing_unit(self) -> str:
+        return FOCUS.token_pricing_unit if self.is_tokens else FOCUS.request_unit
+
+    @property
+    def consumed_unit(self) -> str:
+        return FOCUS.token_consumed_unit if self.is_tokens else FOCUS.request_unit
+
+    @property
+    def may_be_unpriced(self) -> bool:
+        return not self.missing_is_zero and not set(self.prices) & set(REQUIRED_PRICE_KEYS)
+
+    @property
+    def unpriced(self) -> UnpricedReason:
+        """The reason an attempt is unpriced when this kind has no price (SPEC 4.4)."""
+        return UnpricedReason(f"{self.name}_not_priced", f"{self.words} have no {self.prices[0]}")
+
+
+_SUCCESS = "CASE WHEN {a}status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END"
+#: Token direction -> the token field whose tokens the direction's kinds split.
+_DIRECTION_TOTALS = {"Input": "prompt_tokens", "Output": "completion_tokens"}
+
+CHARGE_KINDS: tuple[ChargeKind, ...] = (
+    ChargeKind(
+        "input",
+        "{a}prompt_tokens - {a}cached_prompt_tokens - {a}cache_write_tokens",
+        ("input_per_1m",),
+        1_000_000,
+        "uncached input tokens",
+        "Input",
+        "Uncached",
+    ),
+    ChargeKind(
+        "cached_input",
+        "{a}cached_prompt_tokens",
+        ("cached_input_per_1m",),
+        1_000_000,
+        "cached input tokens",
+        "Input",
+        "Read",
+        packet_column="cached_prompt_tokens",
+    ),
+    ChargeKind(
+        "cache_write",
+        "{a}cache_write_tokens",
+        ("cache_write_per_1m", "input_per_1m"),
+        1_000_000,
+        "cache write tokens",
+        "Input",
+        "Write",
+        packet_column="cache_write_tokens",
+    ),
+    ChargeKind(
+        "output",
+        "{a}completion_tokens - {a}reasoning_tokens",
+        ("output_per_1m",),
+        1_000_000,
+        "output tokens",
+        "Output",
+        None,
+    ),
+    ChargeKind(
+        "reasoning",
+        "{a}reasoning_tokens",
+        ("reasoning_per_1m", "output_per_1m"),
+        1_000_000,
+        "reasoning tokens",
+        "Output",
+        None,
+        packet_column="reasoning_tokens",
+    ),
+    ChargeKind(
+        "request",
+        _SUCCESS,
+        ("per_request",),
+        1,
+        "successful requests",
+        None,
+        None,
+        missing_is_zero=True,
+    ),
+)
+CHARGE_KINDS_BY_NAME = {k.name: k for k in CHARGE_KINDS}
+#: The per-request charge (its quantity counts the 2xx attempts).
+REQUEST_KIND = CHARGE_KINDS_BY_NAME["request"]
+#: The token fields the token kinds split without overlap, in order.
+SPLIT_TOKEN_FIELDS: tuple[str, ...] = tuple(_DIRECTION_TOTALS.values())
+#: "Caching saved" (packets, explain): the cached tokens at the uncached input price,
+#: minus what they cost.
+CACHED_INPUT_KIND = CHARGE_KINDS_BY_NAME["cached_input"]
+UNCACHED_INPUT_KIND = CHARGE_KINDS_BY_NAME["input"]
+#: Why a cost is unknown, in the order request_attempts.sql tests them.
+UNPRICED_REASONS: tuple[UnpricedReason, ...] = (
+    NO_SNAPSHOT,
+    MODEL_NOT_PRICED,
+    TIER_NOT_PRICED,
+    *(k.unpriced for k in CHARGE_KINDS if k.may_be_unpriced),
+)
+
+
+# --------------------------------------------------------- SPEC 5 FOCUS export
+
+
+@dataclass(frozen=True)
+class FocusExport:
+    """The FOCUS export's fixed values and column groups (SPEC 5 "FOCUS export")."""
+
+    token_pricing_unit: str = "1M Tokens"
+    token_consumed_unit: str = "Tokens"
+    request_unit: str = "Requests"
+    allocation_method: str = "tokenreview-allocation-rules"
+    charge_category: str = "Usage"
+    service_category: str = "AI and Machine Learning"
+    #: The keys of ``Tags`` (and ``AllocatedTags``), in this order: the packet's columns.
+    tag_keys: tuple[str, ...] = ("owner_tag", "workload_tag", "environment", "request_class")
+    #: The four cost columns, all the estimate.
+    cost_columns: tuple[str, ...] = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
+    #: Unit prices, per PricingUnit.
+    unit_price_columns: tuple[str, ...] = ("ListUnitPrice", "ContractedUnitPrice")
+    #: Columns that name the provider (config ``provider_name``): FOCUS 1.3's service and
+    #: host providers, and the 1.2 names they deprecate.
+    provider_columns: tuple[str, ...] = (
+        "ServiceName",
+        "ServiceProviderName",
+        "HostProviderName",
+        "ProviderName",
+        "PublisherName",
+        "InvoiceIssuerName",
+    )
+
+
+FOCUS = FocusExport()
+
+
 # --------------------------------------------------------- SPEC 4.3 retry causes
 
 
@@ -331,17 +536,24 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "pricing_source_checked",
         holds="pricing_snapshot_id IS NOT NULL AND pricing_age_days <= :pricing_max_age_days "
         "AND unpriced_attempts = 0",
-        note="{case}; the pipeline operator must refresh pricing.url so it prices every model.",
+        note="{case}.",
         cases=(
             (
                 "pricing_snapshot_id IS NULL",
-                "no pricing snapshot was taken on or before the review date",
+                "no pricing snapshot was taken on or before the review date; the pipeline "
+                "operator must make pricing.url fetchable and re-run the cycle",
             ),
             (
                 "pricing_age_days > :pricing_max_age_days",
-                "the pricing snapshot is {pricing_age_days} days old (max {:pricing_max_age_days})",
+                "the pricing snapshot is {pricing_age_days} days old (max "
+                "{:pricing_max_age_days}); the pipeline operator must refresh pricing.url",
             ),
-            (None, "{unpriced_attempts} attempt(s) use a model the snapshot does not price"),
+            (
+                None,
+                "{unpriced_attempts} attempt(s) are not priced by the snapshot: "
+                "{unpriced_prices}; the pipeline operator must supply these prices in "
+                "pricing.url",
+            ),
         ),
         supplier=OPERATOR,
         pauses=True,

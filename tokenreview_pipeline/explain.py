@@ -8,23 +8,31 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.contract import BUDGET_DECISION, PACKET_CAUSE_ORDER
-from tokenreview_pipeline.packet_tables import fetch_budget_reviews, fetch_packets
+from tokenreview_pipeline.contract import BUDGET_DECISION, PACKET_CAUSE_ORDER, STANDARD_TIER
+from tokenreview_pipeline.packet_tables import (
+    fetch_budget_reviews,
+    fetch_packets,
+    price_label,
+    token_classes,
+)
 
 
 def _money(value) -> str:
     return "unknown" if value is None else f"${float(value):.6f}"
 
 
-def _model_breakdown(engine: Engine, cycle_id: str, workload: str, request_class: str) -> list[str]:
+def _price_breakdown(engine: Engine, cycle_id: str, workload: str, request_class: str) -> list[str]:
+    """One line per (model, service tier, long-context band) the packet's attempts used."""
     a = ledger.request_attempts
+    keys = (a.c.model, a.c.service_tier, a.c.above_prompt_tokens)
     query = (
         sa.select(
-            a.c.model,
+            *keys,
             sa.func.count().label("attempts"),
             sa.func.sum(sa.case((a.c.is_retry, 1), else_=0)).label("retries"),
             sa.func.sum(a.c.prompt_tokens + a.c.completion_tokens).label("tokens"),
             sa.func.sum(sa.case((a.c.cost_usd.is_(None), 1), else_=0)).label("unpriced"),
+            sa.func.min(a.c.cost_unknown_reason).label("reason"),
             sa.func.sum(a.c.cost_usd).label("cost"),
         )
         .where(
@@ -32,17 +40,21 @@ def _model_breakdown(engine: Engine, cycle_id: str, workload: str, request_class
             a.c.workload_tag == workload,
             a.c.request_class == request_class,
         )
-        .group_by(a.c.model)
-        .order_by(a.c.model)
+        .group_by(*keys)
     )
     lines = []
     with engine.connect() as conn:
-        for row in conn.execute(query):
-            cost = "unknown (model not priced)" if row.unpriced else _money(row.cost)
-            lines.append(
-                f"    {row.model}: {row.attempts} attempts ({row.retries} retries), "
-                f"{row.tokens} tokens, cost {cost}"
-            )
+        found = sorted(
+            conn.execute(query),
+            key=lambda r: (r.model, r.service_tier != STANDARD_TIER, r.service_tier,
+                           r.above_prompt_tokens or 0),
+        )  # fmt: skip
+    for row in found:
+        cost = f"unknown ({row.reason.replace('_', ' ')})" if row.unpriced else _money(row.cost)
+        lines.append(
+            f"    {price_label(row.model, row.service_tier, row.above_prompt_tokens)}: "
+            f"{row.attempts} attempts ({row.retries} retries), {row.tokens} tokens, cost {cost}"
+        )
     return lines
 
 
@@ -125,9 +137,11 @@ def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
             f"{c.name} {p[c.packet_column]}" for c in PACKET_CAUSE_ORDER if p[c.packet_column]
         )
         out.append(f"    retry causes: {causes or 'none'}")
+        out.append(f"    tokens: {token_classes(p)}; {p['retry_tokens']} in retries")
         out.append(
-            f"    tokens: {p['prompt_tokens']} prompt, {p['completion_tokens']} "
-            f"completion, {p['retry_tokens']} in retries"
+            f"    gateway retries inside attempts: {p['gateway_retries']}; prompt caching "
+            f"saved {_money(p['cache_savings_usd'])} (cached tokens at the input price, less "
+            "what they cost)"
         )
         out.append(
             f"    estimated cost {_money(p['est_cost_usd'])}, retries "
@@ -142,7 +156,7 @@ def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
             f"    allocation rules: "
             f"{', '.join(json.loads(p['allocation_rule_ids'])) or 'none matched'}"
         )
-        out.extend(_model_breakdown(engine, cycle_id, workload, p["request_class"]))
+        out.extend(_price_breakdown(engine, cycle_id, workload, p["request_class"]))
         failed = json.loads(p["failed_requirements"])
         if failed:
             out.append("    missing evidence:")

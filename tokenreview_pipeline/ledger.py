@@ -20,7 +20,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
-from tokenreview_pipeline.contract import PACKET_CAUSE_ORDER, RECORD_FIELDS, REQUIREMENTS
+from tokenreview_pipeline.contract import (
+    CHARGE_KINDS,
+    FOCUS,
+    PACKET_CAUSE_ORDER,
+    PRICE_KEYS,
+    RECORD_FIELDS,
+    REQUIRED_PRICE_KEYS,
+    REQUIREMENTS,
+)
 from tokenreview_pipeline.extract.redaction import has_secret
 
 
@@ -64,6 +72,10 @@ class UtcDateTime(sa.types.TypeDecorator):
 
 # Costs: exact NUMERIC on PostgreSQL (never rounded per attempt), REAL on SQLite.
 Money = sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")
+# Prices and FOCUS quantities: exact NUMERIC on both backends' declarations (SQLite stores
+# them with NUMERIC affinity).
+Price = sa.Numeric(38, 18)
+Quantity = sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")
 Share = sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")
 JsonText = sa.Text  # JSON documents stored as text (same on both backends)
 
@@ -282,15 +294,30 @@ pricing_snapshots = sa.Table(
     comment="Immutable pricing-source snapshots, keyed by the SHA-256 of the fetched bytes.",
 )
 
+
+def _price_column(key: str) -> sa.Column:
+    # Missing stays missing (NULL), apart from 0: SPEC 4.4's defaults are applied by the
+    # cost SQL, not here. The model's input and output prices are always given.
+    return sa.Column(key, Price, nullable=key not in REQUIRED_PRICE_KEYS)
+
+
 pricing_snapshot_prices = sa.Table(
     "pricing_snapshot_prices",
     metadata,
     sa.Column("snapshot_id", sa.String(64), primary_key=True),
     sa.Column("model", sa.Text, primary_key=True),
-    sa.Column("input_per_1m", sa.Numeric(38, 18), nullable=False),
-    sa.Column("output_per_1m", sa.Numeric(38, 18), nullable=False),
-    sa.Column("per_request", sa.Numeric(38, 18), nullable=False),
-    comment="Per-model prices of each snapshot (USD per 1M tokens, USD per request).",
+    sa.Column("service_tier", sa.Text, primary_key=True),
+    sa.Column("min_prompt_tokens", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("max_prompt_tokens", sa.BigInteger),
+    sa.Column("above_prompt_tokens", sa.BigInteger),
+    *[_price_column(key) for key in PRICE_KEYS],
+    comment=(
+        "Resolved prices of each snapshot, one row per (model, service tier, long-context "
+        "band): the model's keys replaced by the tier's, then by the long_context entry "
+        "above_prompt_tokens (null: none) that applies to prompt_tokens in "
+        "[min_prompt_tokens, max_prompt_tokens] (null max: no upper bound). USD per 1M "
+        "tokens / per request; a null price is missing (SPEC 4.4 defaults apply)."
+    ),
 )
 
 pricing_fetches = sa.Table(
@@ -380,9 +407,17 @@ request_attempts = sa.Table(
     sa.Column("environment", sa.Text),
     sa.Column("request_class", sa.Text),
     sa.Column("pricing_snapshot_id", sa.String(64)),
+    sa.Column("above_prompt_tokens", sa.BigInteger),
     sa.Column("cost_usd", Money),
+    sa.Column("cost_unknown_reason", sa.String(32)),
+    sa.Column("cache_savings_usd", Money),
     sa.Index("ix_request_attempts_attempt_id", "attempt_id"),
-    comment="One row per staged attempt: grouping, retry cause, allocation and cost.",
+    comment=(
+        "One row per staged attempt: grouping, retry cause, allocation and cost. The price "
+        "row that priced it is (pricing_snapshot_id, model, service_tier, "
+        "above_prompt_tokens) of pricing_snapshot_prices; cost_unknown_reason says why "
+        "cost_usd is null."
+    ),
     info=PUBLISHED,
 )
 
@@ -437,11 +472,18 @@ review_packets = sa.Table(
     sa.Column("prompt_tokens", sa.BigInteger, nullable=False),
     sa.Column("completion_tokens", sa.BigInteger, nullable=False),
     sa.Column("retry_tokens", sa.BigInteger, nullable=False),
+    *[
+        sa.Column(k.packet_column, sa.BigInteger, nullable=False)
+        for k in CHARGE_KINDS
+        if k.packet_column
+    ],
+    sa.Column("gateway_retries", sa.BigInteger, nullable=False),
     sa.Column("est_cost_usd", Money),
     sa.Column("retry_cost_usd", Money),
     sa.Column("retry_cost_share", Share),
     sa.Column("unit_metric", sa.String(32), nullable=False),
     sa.Column("unit_cost", Money),
+    sa.Column("cache_savings_usd", Money),
     sa.Column("pricing_snapshot_id", sa.String(64)),
     sa.Column("pricing_source_url", sa.Text),
     sa.Column("pricing_accessed_at", UtcDateTime),
@@ -460,8 +502,8 @@ review_packets = sa.Table(
 )
 
 
-def _focus_money(name: str) -> sa.Column:
-    return sa.Column(name, Money)
+def _text(name: str, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sa.Text, nullable=nullable)
 
 
 focus_charges = sa.Table(
@@ -471,53 +513,58 @@ focus_charges = sa.Table(
     sa.Column("workload_tag", sa.Text, nullable=False),
     sa.Column("request_class", sa.Text),
     sa.Column("model", sa.Text, nullable=False),
-    sa.Column("charge_kind", sa.String(8), nullable=False),
-    _focus_money("BilledCost"),
-    _focus_money("EffectiveCost"),
-    _focus_money("ListCost"),
-    _focus_money("ContractedCost"),
+    *[sa.Column(name, Money) for name in FOCUS.cost_columns],
     sa.Column("BillingCurrency", sa.String(3), nullable=False),
-    sa.Column("BillingAccountId", sa.Text, nullable=False),
-    sa.Column("BillingAccountName", sa.Text, nullable=False),
+    _text("BillingAccountId"),
+    _text("BillingAccountName"),
     sa.Column("BillingPeriodStart", UtcDateTime, nullable=False),
     sa.Column("BillingPeriodEnd", UtcDateTime, nullable=False),
     sa.Column("ChargePeriodStart", UtcDateTime, nullable=False),
     sa.Column("ChargePeriodEnd", UtcDateTime, nullable=False),
     sa.Column("ChargeCategory", sa.String(16), nullable=False),
     sa.Column("ChargeClass", sa.String(16)),
-    sa.Column("ChargeDescription", sa.Text, nullable=False),
+    _text("ChargeDescription"),
     sa.Column("ChargeFrequency", sa.String(16), nullable=False),
     sa.Column("PricingCategory", sa.String(16), nullable=False),
-    sa.Column("PricingQuantity", sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")),
+    sa.Column("PricingQuantity", Quantity, nullable=False),
     sa.Column("PricingUnit", sa.String(16), nullable=False),
-    sa.Column("ConsumedQuantity", sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")),
+    sa.Column("ConsumedQuantity", Quantity, nullable=False),
     sa.Column("ConsumedUnit", sa.String(16), nullable=False),
-    _focus_money("ListUnitPrice"),
-    _focus_money("ContractedUnitPrice"),
-    sa.Column("ServiceCategory", sa.Text, nullable=False),
-    sa.Column("ServiceSubcategory", sa.Text, nullable=False),
-    sa.Column("ServiceName", sa.Text, nullable=False),
-    sa.Column("ProviderName", sa.Text, nullable=False),
-    sa.Column("PublisherName", sa.Text, nullable=False),
-    sa.Column("InvoiceIssuerName", sa.Text, nullable=False),
-    sa.Column("SkuId", sa.Text, nullable=False),
-    sa.Column("SkuPriceId", sa.Text, nullable=False),
-    sa.Column("ResourceId", sa.Text, nullable=False),
-    sa.Column("ResourceName", sa.Text, nullable=False),
-    sa.Column("ResourceType", sa.Text, nullable=False),
-    sa.Column("SubAccountId", sa.Text),
-    sa.Column("SubAccountName", sa.Text),
-    sa.Column("RegionId", sa.Text),
-    sa.Column("RegionName", sa.Text),
+    *[sa.Column(name, Money) for name in FOCUS.unit_price_columns],
+    _text("ServiceCategory"),
+    _text("ServiceSubcategory"),
+    *[_text(name) for name in FOCUS.provider_columns],
+    _text("SkuId"),
+    _text("SkuPriceId", nullable=True),
+    sa.Column("SkuPriceDetails", JsonText, nullable=False),
+    _text("ResourceId"),
+    _text("ResourceName"),
+    _text("ResourceType"),
+    _text("SubAccountId", nullable=True),
+    _text("SubAccountName", nullable=True),
+    _text("RegionId", nullable=True),
+    _text("RegionName", nullable=True),
     sa.Column("Tags", JsonText, nullable=False),
-    sa.Column("x_RetryQuantity", sa.Numeric(38, 18).with_variant(sa.Float(), "sqlite")),
-    _focus_money("x_RetryCost"),
+    _text("AllocatedMethodId"),
+    sa.Column("AllocatedMethodDetails", JsonText, nullable=False),
+    _text("AllocatedResourceId"),
+    _text("AllocatedResourceName"),
+    sa.Column("AllocatedTags", JsonText, nullable=False),
+    sa.Column("x_ChargeKind", sa.String(16), nullable=False),
+    sa.Column("x_ServiceTier", sa.Text, nullable=False),
+    sa.Column("x_AbovePromptTokens", sa.BigInteger),
+    sa.Column("x_RetryQuantity", Quantity, nullable=False),
+    sa.Column("x_RetryCost", Money),
     sa.Column("x_PricingSnapshotId", sa.String(64)),
     sa.Column("x_PricingSourceUrl", sa.Text),
     sa.Column("x_AllocationRuleIds", JsonText, nullable=False),
     sa.Column("x_PacketResult", sa.String(4), nullable=False),
     sa.Column("x_CostIsEstimate", sa.Boolean, nullable=False),
-    comment="The cycle's estimated charges as FinOps FOCUS 1.2 rows (costs are estimates).",
+    comment=(
+        "The cycle's estimated charges as FinOps FOCUS 1.3 rows (1.2 columns kept): one per "
+        "(workload, request class, model, service tier, long-context entry, snapshot, "
+        "charge kind) with a non-zero quantity; costs are estimates."
+    ),
     info=PUBLISHED,
 )
 

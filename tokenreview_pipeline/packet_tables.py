@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.contract import BUDGET_DECISION, BUDGET_DECISIONS
+from tokenreview_pipeline.contract import BUDGET_DECISION, BUDGET_DECISIONS, STANDARD_TIER
 
 SUMMARY_COLUMNS = (
     "workload_tag",
@@ -22,11 +22,39 @@ SUMMARY_COLUMNS = (
     "owner_tag",
     "attempts",
     "retry_attempts",
+    "prompt_tokens",
+    "cached_prompt_tokens",
+    "cache_write_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
     "est_cost_usd",
+    "cache_savings_usd",
     "unit_cost",
     "result",
     "failed_requirements",
 )
+
+
+def price_label(model: str, service_tier: str, above_prompt_tokens: int | None) -> str:
+    """``model[, tier tier][, prompts over N tokens]``: which price row priced something."""
+    label = model if service_tier == STANDARD_TIER else f"{model}, {service_tier} tier"
+    if above_prompt_tokens is not None:
+        label += f", prompts over {above_prompt_tokens} tokens"
+    return label
+
+
+def token_classes(packet: dict[str, Any]) -> str:
+    """A packet's tokens by class (SPEC 2.1: the classes are parts of the two totals)."""
+    prompt, cached, writes = (
+        packet["prompt_tokens"],
+        packet["cached_prompt_tokens"],
+        packet["cache_write_tokens"],
+    )
+    return (
+        f"{prompt} prompt ({prompt - cached - writes} uncached, {cached} cached, {writes} "
+        f"cache writes), {packet['completion_tokens']} completion "
+        f"({packet['reasoning_tokens']} reasoning)"
+    )
 
 
 def _cycle_rows(

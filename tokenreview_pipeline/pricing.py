@@ -20,6 +20,7 @@ from __future__ import annotations
 import decimal
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -29,14 +30,31 @@ from urllib.request import url2pathname
 
 import httpx
 
+from tokenreview_pipeline.contract import (
+    PRICE_KEYS,
+    REQUIRED_PRICE_KEYS,
+    STANDARD_TIER,
+    STANDARD_TIER_ALIASES,
+)
+from tokenreview_pipeline.price_list import (
+    LongContextEntry,
+    ModelPrice,
+    PriceBand,
+    PriceSet,
+    TierPrice,
+)
 from tokenreview_pipeline.urls import safe_url
 
 __all__ = [
     "PRICING_FORMATS",
+    "LongContextEntry",
     "ModelPrice",
+    "PriceBand",
+    "PriceSet",
     "PricingFetchError",
     "PricingFormatError",
     "PricingSnapshot",
+    "TierPrice",
     "fetch_pricing_bytes",
     "parse_pricing",
     "safe_url",
@@ -47,7 +65,11 @@ DEFAULT_CURRENCY = "USD"
 LITELLM_SKIP_KEYS = frozenset({"sample_spec"})
 
 _TOKENREVIEW_TOP_KEYS = ("source_url", "currency", "models")
-_TOKENREVIEW_MODEL_KEYS = ("model", "input_per_1m", "output_per_1m", "per_request")
+_TIERED_KEYS = (*PRICE_KEYS, "long_context")
+_TOKENREVIEW_MODEL_KEYS = ("model", *_TIERED_KEYS, "tiers")
+_LONG_CONTEXT_KEYS = ("above_prompt_tokens", *PRICE_KEYS)
+# A threshold is stored as a 64-bit integer (token counts stay below 2^40, SPEC 2.5).
+_MAX_THRESHOLD = 2**62
 
 # Enough precision that scaling a JSON number never rounds.
 _EXACT = decimal.Context(prec=200, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
@@ -59,14 +81,6 @@ class PricingFetchError(RuntimeError):
 
 class PricingFormatError(PricingFetchError, ValueError):
     """The pricing document was fetched but is not a valid price document."""
-
-
-@dataclass(frozen=True)
-class ModelPrice:
-    model: str
-    input_per_1m: Decimal
-    output_per_1m: Decimal
-    per_request: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,10 @@ class PricingSnapshot:
             if price.model == model:
                 return price
         return None
+
+    def bands(self) -> list[PriceBand]:
+        """The rows of ``pricing_snapshot_prices``: every model's resolved bands."""
+        return [band for price in self.prices for band in price.bands()]
 
 
 # ------------------------------------------------------------------------ fetching
@@ -275,6 +293,81 @@ def _check_unique(prices: list[ModelPrice], where: list[str]) -> None:
         first[price.model] = loc
 
 
+def _check_tier_name(name: str, where: str) -> None:
+    if name == STANDARD_TIER or name in STANDARD_TIER_ALIASES:
+        raise PricingFormatError(
+            f"{where}: {name!r} is the standard tier, which the model's own keys price; "
+            "tiers name the other service tiers"
+        )
+
+
+# ------------------------------------------------------------ tokenreview format
+
+
+def _check_keys(obj: dict, allowed: tuple[str, ...], where: str) -> None:
+    unknown = [k for k in obj if k not in allowed]
+    if unknown:
+        raise PricingFormatError(
+            f"{where}.{unknown[0]}: unknown key (allowed: {', '.join(allowed)})"
+        )
+
+
+def _price_set(obj: dict, where: str) -> PriceSet:
+    """The price keys of one level; a null or absent key is ``None`` (absent)."""
+    return PriceSet(
+        **{k: None if obj.get(k) is None else _as_price(obj[k], f"{where}.{k}") for k in PRICE_KEYS}
+    )
+
+
+def _threshold(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_THRESHOLD:
+        raise PricingFormatError(f"{where}: expected a non-negative integer (prompt tokens)")
+    return value
+
+
+def _long_context(value: object, where: str) -> tuple[LongContextEntry, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise PricingFormatError(
+            f"{where}: expected a list of {{above_prompt_tokens, price keys}} objects"
+        )
+    entries: list[LongContextEntry] = []
+    first: dict[int, str] = {}
+    for i, item in enumerate(value):
+        loc = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            raise PricingFormatError(f"{loc}: expected an object")
+        _check_keys(item, _LONG_CONTEXT_KEYS, loc)
+        if item.get("above_prompt_tokens") is None:
+            raise PricingFormatError(f"{loc}.above_prompt_tokens: required")
+        threshold = _threshold(item["above_prompt_tokens"], f"{loc}.above_prompt_tokens")
+        if threshold in first:
+            raise PricingFormatError(
+                f"{loc}.above_prompt_tokens: {threshold} repeats {first[threshold]}"
+            )
+        first[threshold] = loc
+        entries.append(LongContextEntry(threshold, _price_set(item, loc)))
+    return tuple(entries)
+
+
+def _tiers(value: object, where: str) -> tuple[tuple[str, TierPrice], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise PricingFormatError(f"{where}: expected an object of service tier -> price keys")
+    tiers = []
+    for name, tier in value.items():
+        loc = f"{where}.{name}"
+        _check_tier_name(name, loc)
+        if not isinstance(tier, dict):
+            raise PricingFormatError(f"{loc}: expected an object of price keys")
+        _check_keys(tier, _TIERED_KEYS, loc)
+        entries = _long_context(tier.get("long_context"), f"{loc}.long_context")
+        tiers.append((name, TierPrice(_price_set(tier, loc), entries)))
+    return tuple(tiers)
+
+
 def _parse_tokenreview(doc: object) -> tuple[str | None, str, list[ModelPrice]]:
     if not isinstance(doc, dict):
         raise PricingFormatError("pricing document: expected a JSON object with 'models'")
@@ -301,30 +394,97 @@ def _parse_tokenreview(doc: object) -> tuple[str | None, str, list[ModelPrice]]:
         loc = f"models[{i}]"
         if not isinstance(entry, dict):
             raise PricingFormatError(f"{loc}: expected an object")
-        unknown = [k for k in entry if k not in _TOKENREVIEW_MODEL_KEYS]
-        if unknown:
-            raise PricingFormatError(
-                f"{loc}.{unknown[0]}: unknown key (allowed: {', '.join(_TOKENREVIEW_MODEL_KEYS)})"
-            )
-        for key in ("model", "input_per_1m", "output_per_1m"):
+        _check_keys(entry, _TOKENREVIEW_MODEL_KEYS, loc)
+        for key in ("model", *REQUIRED_PRICE_KEYS):
             if entry.get(key) is None:
                 raise PricingFormatError(f"{loc}.{key}: required")
-        per_request = entry.get("per_request")
         prices.append(
             ModelPrice(
                 model=_nonempty_str(entry["model"], f"{loc}.model"),
-                input_per_1m=_as_price(entry["input_per_1m"], f"{loc}.input_per_1m"),
-                output_per_1m=_as_price(entry["output_per_1m"], f"{loc}.output_per_1m"),
-                per_request=(
-                    Decimal(0)
-                    if per_request is None
-                    else _as_price(per_request, f"{loc}.per_request")
-                ),
+                prices=_price_set(entry, loc),
+                long_context=_long_context(entry.get("long_context"), f"{loc}.long_context"),
+                tiers=_tiers(entry.get("tiers"), f"{loc}.tiers"),
             )
         )
         locations.append(loc)
     _check_unique(prices, locations)
     return source_url, currency, prices
+
+
+# ---------------------------------------------------------------- litellm format
+
+#: LiteLLM key -> price key (SPEC 2.3). Each may end in a tier suffix; the first four
+#: may also carry ``_above_<N>k_tokens`` (a long-context entry) before that suffix.
+LITELLM_PRICE_KEYS = {
+    "input_cost_per_token": "input_per_1m",
+    "output_cost_per_token": "output_per_1m",
+    "cache_read_input_token_cost": "cached_input_per_1m",
+    "cache_creation_input_token_cost": "cache_write_per_1m",
+    "output_cost_per_reasoning_token": "reasoning_per_1m",
+    "input_cost_per_request": "per_request",
+}
+LITELLM_LONG_CONTEXT_KEYS = (
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
+)
+#: LiteLLM key suffix -> service tier, in the order tiers are listed.
+LITELLM_TIER_SUFFIXES = {"batches": "batch", "flex": "flex", "priority": "priority"}
+_LITELLM_PER_REQUEST = "input_cost_per_request"  # USD per request: not scaled
+_LITELLM_KEY = re.compile(
+    "(?P<stem>"
+    + "|".join(map(re.escape, LITELLM_PRICE_KEYS))
+    + ")(?:_above_(?P<thousands>[0-9]+)k_tokens)?(?:_(?P<tier>"
+    + "|".join(LITELLM_TIER_SUFFIXES)
+    + "))?"
+)
+
+# (tier or None for the standard tier, threshold or None) -> price key -> per-1M price
+_Levels = dict[tuple[str | None, int | None], dict[str, Decimal]]
+
+
+def _litellm_levels(entry: dict, loc: str) -> _Levels:
+    levels: _Levels = {}
+    for key, value in entry.items():
+        match = _LITELLM_KEY.fullmatch(key)
+        if match is None or value is None:
+            continue  # not a price this format maps (audio, images, 1-hour writes...), or null
+        stem, thousands, suffix = match.group("stem", "thousands", "tier")
+        if thousands is not None and stem not in LITELLM_LONG_CONTEXT_KEYS:
+            continue
+        price = _as_price(value, f"{loc}.{key}")
+        price = _canonical(price) if stem == _LITELLM_PER_REQUEST else _per_million(price)
+        tier = LITELLM_TIER_SUFFIXES[suffix] if suffix else None
+        threshold = int(thousands) * 1000 if thousands is not None else None
+        levels.setdefault((tier, threshold), {})[LITELLM_PRICE_KEYS[stem]] = price
+    return levels
+
+
+def _litellm_entries(levels: _Levels, tier: str | None) -> tuple[LongContextEntry, ...]:
+    thresholds = sorted(n for t, n in levels if t == tier and n is not None)
+    return tuple(LongContextEntry(n, PriceSet(**levels[(tier, n)])) for n in thresholds)
+
+
+def _litellm_model(key: str, entry: dict, loc: str) -> ModelPrice | None:
+    levels = _litellm_levels(entry, loc)
+    own = levels.get((None, None), {})
+    if not any(k in own for k in REQUIRED_PRICE_KEYS):
+        return None  # not priced per token (images, audio seconds, ...)
+    for required in REQUIRED_PRICE_KEYS:
+        own.setdefault(required, Decimal(0))  # one of them missing is 0 (SPEC 2.3)
+    named = {t for t, _ in levels if t is not None}
+    tiers = tuple(
+        (tier, TierPrice(PriceSet(**levels.get((tier, None), {})), _litellm_entries(levels, tier)))
+        for tier in LITELLM_TIER_SUFFIXES.values()
+        if tier in named
+    )
+    return ModelPrice(
+        model=_nonempty_str(key, loc),
+        prices=PriceSet(**own),
+        long_context=_litellm_entries(levels, None),
+        tiers=tiers,
+    )
 
 
 def _parse_litellm(doc: object) -> tuple[str | None, str, list[ModelPrice]]:
@@ -343,31 +503,9 @@ def _parse_litellm(doc: object) -> tuple[str | None, str, list[ModelPrice]]:
         loc = json.dumps(key, ensure_ascii=False)
         if not isinstance(entry, dict):
             raise PricingFormatError(f"{loc}: expected an object")
-        input_cost = entry.get("input_cost_per_token")
-        output_cost = entry.get("output_cost_per_token")
-        if input_cost is None and output_cost is None:
-            continue  # not priced per token (images, audio seconds, ...)
-        per_request = entry.get("input_cost_per_request")
-        prices.append(
-            ModelPrice(
-                model=_nonempty_str(key, f"{loc}"),
-                input_per_1m=_per_million(
-                    Decimal(0)
-                    if input_cost is None
-                    else _as_price(input_cost, f"{loc}.input_cost_per_token")
-                ),
-                output_per_1m=_per_million(
-                    Decimal(0)
-                    if output_cost is None
-                    else _as_price(output_cost, f"{loc}.output_cost_per_token")
-                ),
-                per_request=(
-                    Decimal(0)
-                    if per_request is None
-                    else _canonical(_as_price(per_request, f"{loc}.input_cost_per_request"))
-                ),
-            )
-        )
+        price = _litellm_model(key, entry, loc)
+        if price is not None:
+            prices.append(price)
     if not prices:
         raise PricingFormatError(
             "pricing document: no entry has input_cost_per_token or output_cost_per_token"

@@ -4,6 +4,11 @@
 ``pricing_snapshots`` and ``pricing_snapshot_prices`` (append-only, keyed by the
 SHA-256 of the bytes) and ``pricing_fetches`` (every attempt, with its error). Which
 snapshot prices a cycle is decided by ``int_cycle_pricing.sql`` alone.
+
+``pricing_snapshot_prices`` holds the snapshot's prices *resolved* (``price_list.py``): one
+row per (model, service tier, long-context band), tier inheritance and the long-context
+entry already applied, SPEC 4.4's defaults not (a missing key stays NULL). A snapshot
+and its rows are written in one transaction and never changed.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from tokenreview_pipeline.config import TokenreviewConfig
 from tokenreview_pipeline.pricing import (
     PricingFetchError,
     PricingFormatError,
+    PricingSnapshot,
     fetch_pricing_bytes,
     parse_pricing,
     safe_url,
@@ -36,6 +42,23 @@ class PricingFetch:
     new_snapshot: bool
     model_count: int | None
     error: str | None
+
+
+def price_rows(snapshot: PricingSnapshot) -> list[dict]:
+    """The ``pricing_snapshot_prices`` rows of a snapshot: one per (model, service tier,
+    long-context band), each price key as resolved (``None`` where still missing)."""
+    return [
+        {
+            "snapshot_id": snapshot.snapshot_id,
+            "model": band.model,
+            "service_tier": band.service_tier,
+            "min_prompt_tokens": band.min_prompt_tokens,
+            "max_prompt_tokens": band.max_prompt_tokens,
+            "above_prompt_tokens": band.above_prompt_tokens,
+            **dict(band.prices.items()),
+        }
+        for band in snapshot.bands()
+    ]
 
 
 def fetch_pricing_snapshot(
@@ -86,20 +109,7 @@ def fetch_pricing_snapshot(
                         "model_count": snapshot.model_count,
                     },
                 )
-                if snapshot.prices:
-                    conn.execute(
-                        ledger.pricing_snapshot_prices.insert(),
-                        [
-                            {
-                                "snapshot_id": snapshot.snapshot_id,
-                                "model": p.model,
-                                "input_per_1m": p.input_per_1m,
-                                "output_per_1m": p.output_per_1m,
-                                "per_request": p.per_request,
-                            }
-                            for p in snapshot.prices
-                        ],
-                    )
+                conn.execute(ledger.pricing_snapshot_prices.insert(), price_rows(snapshot))
                 outcome = PricingFetch(True, snapshot.snapshot_id, True, snapshot.model_count, None)
         conn.execute(
             ledger.pricing_fetches.insert(),

@@ -22,6 +22,17 @@ Macros for the few places SQLite and PostgreSQL spell things differently
     ``has_secret(expr, ...)`` (true when any of the text expressions holds
     a SPEC 2.5 secret: ``contract.SECRET_PATTERNS`` with their start rule, anywhere in
     the text; PostgreSQL's ``~``, SQLite's ``ledger.SQLITE_HAS_SECRET`` function).
+The cost formula of SPEC 4.4, declared once (``contract.CHARGE_KINDS`` holds each charge
+kind's quantity, price chain and unit; these macros turn them into SQL)
+    ``normalized_tier(expr)`` (an attempt's ``service_tier``, ``standard`` for absent,
+    empty, ``default`` and ``auto``),
+    ``charge_quantity(kind, a)`` (the kind's quantity of an attempt; ``a`` is the table
+    alias with its dot, or ``''``), ``charge_price(kind, p)`` (its unit price from a
+    ``pricing_snapshot_prices`` row, SPEC 4.4's defaults applied), ``charge_cost(kind,
+    quantity, p)`` (quantity times price per unit), ``unpriced_charge(kind, a, p)`` (the
+    kind has a quantity and no price), ``cost_unknown(a, p)``, ``attempt_cost(a, p)``
+    (the 4.4 formula: the sum of every kind's cost, null when unknown) and
+    ``cache_savings(a, p)`` (cached tokens at the input price minus what they cost).
 Ledger schema
     ``text_columns('table')``: the names of a ledger table's text columns, in order
     (so a check that scans "every stored text column" follows the schema).
@@ -29,7 +40,9 @@ The contract's vocabularies (``contract.py``)
     ``record_fields``, ``content_fields``, ``retry_causes`` (in the
     order they are tried), ``packet_causes`` (in packet column order), ``requirements``,
     ``pause_requirements``, ``no_packet_pause``, ``requester``, ``budget_decision``,
-    ``billing_status``, ``unallocated``, ``reasons``.
+    ``billing_status``, ``unallocated``, ``reasons``, ``token_fields``, ``price_keys``,
+    ``charge_kinds``, ``unpriced_reasons`` (and ``no_snapshot``, ``model_not_priced``,
+    ``tier_not_priced``), ``standard_tier`` and ``focus`` (the FOCUS export's constants).
 Filters
     ``sql_string`` quotes a Python string as a SQL literal; ``note_sql`` turns a
     requirement's note template into a SQL text expression.
@@ -123,6 +136,7 @@ def _macros(dialect: str) -> dict[str, Callable[..., str]]:
         "text_position": text_position,
         "code_point": code_point,
         "share_at_most": share_at_most,
+        **COST_MACROS,
     }
 
 
@@ -133,6 +147,81 @@ def text_columns(table: str) -> list[str]:
     except KeyError:
         raise ModelError(f"text_columns(): no ledger table {table!r}") from None
     return [c.name for c in columns if isinstance(c.type, sa.String)]
+
+
+# ------------------------------------------------------------- SPEC 4.4 cost
+
+
+def normalized_tier(expr: str) -> str:
+    """An attempt's service tier: ``standard`` for absent, empty, ``default``, ``auto``."""
+    aliases = ", ".join(sql_string(a) for a in contract.STANDARD_TIER_ALIASES)
+    standard = sql_string(contract.STANDARD_TIER)
+    return f"CASE WHEN {expr} IS NULL OR {expr} IN ({aliases}) THEN {standard} ELSE {expr} END"
+
+
+def charge_quantity(kind: contract.ChargeKind, a: str) -> str:
+    return f"({kind.quantity.format(a=a)})"
+
+
+def charge_price(kind: contract.ChargeKind, p: str) -> str:
+    """The kind's unit price in a price row: the first key of its chain that is present
+    (SPEC 4.4's defaults), 0 for a missing ``per_request``."""
+    chain = [f"{p}{key}" for key in kind.prices] + (["0"] if kind.missing_is_zero else [])
+    return chain[0] if len(chain) == 1 else f"COALESCE({', '.join(chain)})"
+
+
+def charge_cost(kind: contract.ChargeKind, quantity: str, p: str, price: str | None = None) -> str:
+    """``quantity`` of the kind at its unit price (or ``price``), never rounded."""
+    price = price or charge_price(kind, p)
+    cost = f"({quantity}) * {price}"
+    return cost if kind.per == 1 else f"{cost} / {float(kind.per)!r}"
+
+
+def unpriced_charge(kind: contract.ChargeKind, a: str, p: str) -> str:
+    return f"({charge_quantity(kind, a)} > 0 AND {charge_price(kind, p)} IS NULL)"
+
+
+def cost_unknown(a: str, p: str) -> str:
+    """No price row (model, tier or snapshot missing), or a kind used and not priced."""
+    missing = [f"{p}{contract.REQUIRED_PRICE_KEYS[0]} IS NULL"]
+    missing += [unpriced_charge(k, a, p) for k in contract.CHARGE_KINDS if k.may_be_unpriced]
+    return "(" + " OR ".join(missing) + ")"
+
+
+def _known_price(kind: contract.ChargeKind, p: str) -> str:
+    # Once cost_unknown() is false, a kind without a price has no quantity: its cost is 0.
+    price = charge_price(kind, p)
+    return f"COALESCE({price}, 0)" if kind.may_be_unpriced else price
+
+
+def attempt_cost(a: str, p: str) -> str:
+    """SPEC 4.4: the sum over the charge kinds of quantity x unit price; null when unknown."""
+    terms = [
+        charge_cost(k, charge_quantity(k, a), p, price=_known_price(k, p))
+        for k in contract.CHARGE_KINDS
+    ]
+    return f"CASE WHEN {cost_unknown(a, p)} THEN NULL ELSE {' + '.join(terms)} END"
+
+
+def cache_savings(a: str, p: str) -> str:
+    """What prompt caching saved: cached tokens at the uncached input price minus their
+    cost (null when the attempt's cost is unknown)."""
+    cached, uncached = contract.CACHED_INPUT_KIND, contract.UNCACHED_INPUT_KIND
+    difference = f"({_known_price(uncached, p)} - {_known_price(cached, p)})"
+    saved = charge_cost(cached, charge_quantity(cached, a), p, price=difference)
+    return f"CASE WHEN {cost_unknown(a, p)} THEN NULL ELSE {saved} END"
+
+
+COST_MACROS: dict[str, Callable[..., str]] = {
+    "normalized_tier": normalized_tier,
+    "charge_quantity": charge_quantity,
+    "charge_price": charge_price,
+    "charge_cost": charge_cost,
+    "unpriced_charge": unpriced_charge,
+    "cost_unknown": cost_unknown,
+    "attempt_cost": attempt_cost,
+    "cache_savings": cache_savings,
+}
 
 
 def _value_sql(name: str, requirement: contract.Requirement) -> str:
@@ -177,6 +266,17 @@ CONTRACT_CONTEXT: dict[str, Any] = {
     "billing_status": contract.BILLING_STATUS,
     "unallocated": contract.UNALLOCATED,
     "reasons": contract.Reason,
+    "token_fields": contract.TOKEN_FIELDS,
+    "price_keys": contract.PRICE_KEYS,
+    "charge_kinds": contract.CHARGE_KINDS,
+    "request_kind": contract.REQUEST_KIND,
+    "split_token_fields": contract.SPLIT_TOKEN_FIELDS,
+    "unpriced_reasons": contract.UNPRICED_REASONS,
+    "no_snapshot": contract.NO_SNAPSHOT,
+    "model_not_priced": contract.MODEL_NOT_PRICED,
+    "tier_not_priced": contract.TIER_NOT_PRICED,
+    "standard_tier": contract.STANDARD_TIER,
+    "focus": contract.FOCUS,
 }
 
 

@@ -21,7 +21,8 @@ _SPECS = [
         "pricing_snapshot_prices",
         kinds={"python"},
         owners=OWNERS,
-        description="Per-model prices of each pricing snapshot.",
+        description="Resolved prices of each pricing snapshot: one row per (model, service "
+        "tier, long-context band), missing keys null (SPEC 4.4 defaults apply in the cost SQL).",
         metadata=definition_metadata(ledger.pricing_snapshot_prices),
     ),
     dg.AssetSpec(

@@ -9,8 +9,11 @@ complete, self-contained tokenreview project (SPEC sections 2 and 3) into ``outd
                                 thresholds, first_cycle = the previous cycle (the first with data)
       allocation_rules.yaml     rules (SPEC 2.2); one team (labs) matches no rule -> unallocated;
                                 workload shared-summarizer is reachable by two owners
-      pricing.json              tokenreview format, per-1M prices for 7 models; gemini-2.5-pro
-                                (a rarely used trial model) is deliberately NOT priced
+      pricing.json              tokenreview format (SPEC 2.3): per-1M prices for 8 models, with
+                                cached-input and cache-write prices, batch / flex / priority
+                                tiers and a long-context band over 200k prompt tokens;
+                                gemini-2.5-pro (a rarely used trial model) and the "scale"
+                                service tier are deliberately NOT priced
       maintenance_windows.yaml  one absolute window inside the main cycle and one recurring daily
                                 window in Asia/Shanghai that crosses local midnight
       known_sources.yaml        api_key_ids and source_cidrs (IPv4 and IPv6)
@@ -38,11 +41,12 @@ removed first, so re-generating into a folder leaves no stale shards.
 
 Modules, in the order the data flows:
 
-- ``world``: priced models, API keys, networks, hosts, text pools;
+- ``world``: the price list, API keys, networks, hosts, text pools;
 - ``profiles``: the workloads (traffic profiles) and their day and night weights;
 - ``outcomes``: outcome kinds and mixes, latencies and client retry backoff;
 - ``timeline``: the three cycles, the maintenance windows, the traffic rhythm;
 - ``draws``: weighted choices, ids and secrets from the one ``random.Random``;
+- ``usage``: the token classes of a successful attempt (cache reads and writes, reasoning);
 - ``attempts``: logical requests and their attempt records;
 - ``scripted``: the scripted requests that guarantee every case;
 - ``defects``: the defective lines (``BAD_RECORD_KINDS``);
@@ -59,7 +63,7 @@ from __future__ import annotations
 
 from tokenreview_pipeline.sample.defects import BAD_RECORD_KINDS
 from tokenreview_pipeline.sample.generator import GeneratedSample, generate_sample
-from tokenreview_pipeline.sample.world import PRICES, UNPRICED_MODEL
+from tokenreview_pipeline.sample.world import PRICES, UNPRICED_MODEL, UNPRICED_TIER
 from tokenreview_pipeline.sample.writers import CSV_COLUMNS
 
 __all__ = [
@@ -67,6 +71,7 @@ __all__ = [
     "CSV_COLUMNS",
     "PRICES",
     "UNPRICED_MODEL",
+    "UNPRICED_TIER",
     "GeneratedSample",
     "generate_sample",
 ]

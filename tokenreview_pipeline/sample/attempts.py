@@ -5,7 +5,9 @@ A logical request is keyed by ``request_id`` (about 15%), by an explicit
 extractor fingerprints; 40%) or by nothing (singletons). Its attempts share the model,
 endpoint, environment, key, host and content, and count ``client_retry_count`` 0, 1, 2...
 Secrets the pipeline must redact ride along: the leaked ``sk-`` key, ``Bearer`` and JWT tag
-values, and an ``authorization`` header inside a content field.
+values, and an ``authorization`` header inside a content field. A request keeps its service
+tier across retries; each successful attempt reports its token classes (``usage``), and a
+few report retries their gateway made inside them (``gateway_retries``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from tokenreview_pipeline.sample.outcomes import (
 )
 from tokenreview_pipeline.sample.profiles import PROFILE_DAY_TABLE, PROFILE_NIGHT_TABLE, Profile
 from tokenreview_pipeline.sample.timeline import DAY_MS, HOUR_MS, Timeline
+from tokenreview_pipeline.sample.usage import token_classes
 from tokenreview_pipeline.sample.world import (
     ITEMS,
     KEY_HOSTS,
@@ -52,6 +55,9 @@ from tokenreview_pipeline.sample.writers import CSVF, GZ, JSONL
 Queued = tuple[int, int, dict]
 
 _SYSTEM_MESSAGE = {"role": "system", "content": "You are a concise assistant."}
+# A long prompt: over the 200k-token long-context threshold of SPEC 2.3's example.
+LONG_PROMPT_TOKENS = (200_001, 262_000)
+GATEWAY_RETRY_SHARE = 0.02  # successful attempts a gateway retried inside
 
 
 @dataclass(slots=True)
@@ -73,6 +79,18 @@ class Request:
     tags: dict[str, str] | None
     user_agent: str | None
     prompt_tokens: int
+    service_tier: str | None  # None: the records carry no service_tier
+
+
+def _fit(classes: dict[str, int], prompt: int, completion: int) -> dict[str, int]:
+    """Fixed token classes, cut to what the attempt's totals hold (SPEC 4.1)."""
+    cached = min(classes.get("cached_prompt_tokens", 0), prompt)
+    fitted = {
+        "cached_prompt_tokens": cached,
+        "cache_write_tokens": min(classes.get("cache_write_tokens", 0), prompt - cached),
+        "reasoning_tokens": min(classes.get("reasoning_tokens", 0), completion),
+    }
+    return {k: v for k, v in fitted.items() if v > 0}
 
 
 class RequestBuilder:
@@ -149,7 +167,11 @@ class RequestBuilder:
         elif profile.name == "ci-evals" and rng.random() < 0.3:
             tags = {"suite": "risk-assessment-pipeline-v2"}
         user_agent = rng.choice(USER_AGENTS) if rng.random() < 0.25 else None
-        prompt_tokens = lognormal_int(rng, profile.prompt_median, 0.6, 1, 120_000)
+        service_tier = pick_weighted(rng, profile.tier_mix(model))
+        if profile.long_prompt_share and rng.random() < profile.long_prompt_share:
+            prompt_tokens = rng.randrange(*LONG_PROMPT_TOKENS)
+        else:
+            prompt_tokens = lognormal_int(rng, profile.prompt_median, 0.6, 1, 120_000)
         return Request(
             profile,
             model,
@@ -166,6 +188,7 @@ class RequestBuilder:
             tags,
             user_agent,
             prompt_tokens,
+            service_tier,
         )
 
     def random_request(self, t0: int, budget_left: int) -> list[Queued]:
@@ -236,10 +259,12 @@ class RequestBuilder:
         mixed_fp: bool = False,
         outside_ip: str | None = None,
         header_secret: bool = False,
+        classes: dict[str, int] | None = None,
     ) -> list[Queued]:
         """The request's attempt records: attempt ``k`` has outcome ``kinds[k]``, follows
         attempt ``k - 1`` by ``delays[k - 1]`` and reports ``counts[k]``. The first ``drop``
-        are lost (orphan retries); at most ``budget_left`` are returned."""
+        are lost (orphan retries); at most ``budget_left`` are returned. ``classes`` fixes
+        the token classes of successful attempts (else they are drawn)."""
         rng = self.rng
         t = t0
         queued: list[Queued] = []
@@ -274,6 +299,7 @@ class RequestBuilder:
                 rec["error_type"] = error_type
             if latencies[k] is not None:
                 rec["latency_ms"] = latencies[k]
+            usage: dict[str, int] = {}
             if kind == "ok":
                 rec["prompt_tokens"] = req.prompt_tokens
                 if req.endpoint != "/v1/embeddings":
@@ -282,6 +308,13 @@ class RequestBuilder:
                     )
                 elif rng.random() < 0.5:
                     rec["completion_tokens"] = 0
+                completion = rec.get("completion_tokens", 0)
+                if classes is not None:
+                    usage = _fit(classes, req.prompt_tokens, completion)
+                else:
+                    usage = token_classes(rng, req.model, req.prompt_tokens, completion)
+                if rng.random() < GATEWAY_RETRY_SHARE:
+                    usage["gateway_retries"] = rng.choice((1, 1, 2))
             elif kind in REPORTS_PROMPT_ON_FAILURE and rng.random() < 0.35:
                 rec["prompt_tokens"] = req.prompt_tokens
                 rec["completion_tokens"] = 0
@@ -299,6 +332,9 @@ class RequestBuilder:
                     rec["choices"] = [{"message": {"role": "assistant", "content": "Done."}}]
                 if header_secret or rng.random() < 0.004:
                     rec["headers"] = {"authorization": "Bearer " + self.leaked_key}
+            rec.update(usage)
+            if req.service_tier is not None:
+                rec["service_tier"] = req.service_tier
             if req.user_agent is not None:
                 rec["user_agent"] = req.user_agent
             queued.append((t, fmt if fmt is not None else self.choose_format(), rec))

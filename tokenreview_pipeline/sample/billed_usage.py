@@ -1,8 +1,10 @@
 """The generated project's billed usage (SPEC 2.9): the provider's own daily records of
 the traffic the sample's logs show, as two CSV exports in ``billing/``.
 
-The provider bills every attempt that got a response, at the list prices of
-``pricing.json`` (per-request prices on 2xx only), per UTC day and model. Two exports:
+The provider bills every attempt that got a response by its own price sheet -- the same
+numbers as ``pricing.json``: each token class at its price, the attempt's service tier and
+long-context band, per-request prices on 2xx only; a tier the sheet does not name is billed
+at standard prices -- per UTC day and model. Two exports:
 
 - ``cometapi-usage.csv``: with token columns, every model but the Anthropic ones, plus a
   column the pipeline ignores; ``gpt-4o`` is billed 20% more prompt tokens than the
@@ -62,10 +64,11 @@ class BilledUsage:
         if model == "gpt-4o":
             prompt = int((prompt * _GPT4O_PROMPT_FACTOR).to_integral_value())
         if model in PRICES:
-            inp, outp, per_request = (Decimal(str(p)) for p in _prices(model))
+            prices = _sheet_prices(PRICES[model], rec.get("service_tier"), prompt)
         else:
-            inp, outp, per_request = (*_TRIAL_PRICE, Decimal(0))
-        cost = (prompt * inp + completion * outp) / _MILLION
+            prices = {"input_per_1m": _TRIAL_PRICE[0], "output_per_1m": _TRIAL_PRICE[1]}
+        cost = _token_cost(prices, rec, prompt, completion)
+        per_request = prices.get("per_request") or Decimal(0)
         if 200 <= status < 300:
             cost += per_request
         day = self._days[(ts // DAY_MS, model)]
@@ -101,6 +104,31 @@ class BilledUsage:
         return paths
 
 
-def _prices(model: str) -> tuple[float, float, float]:
-    inp, outp, per_request = PRICES[model]
-    return inp, outp, per_request or 0.0
+def _sheet_prices(entry: dict, tier: str | None, prompt: int) -> dict[str, Decimal]:
+    """The provider's prices for one attempt: the model's, its tier's, its band's."""
+    base = {k: v for k, v in entry.items() if k not in ("tiers", "long_context")}
+    bands = entry.get("long_context", [])
+    tier_entry = (entry.get("tiers") or {}).get(tier or "")
+    if tier_entry is not None:
+        base.update({k: v for k, v in tier_entry.items() if k != "long_context"})
+        bands = tier_entry.get("long_context", [])
+    over = [b for b in bands if prompt > b["above_prompt_tokens"]]
+    if over:
+        band = max(over, key=lambda b: b["above_prompt_tokens"])
+        base.update({k: v for k, v in band.items() if k != "above_prompt_tokens"})
+    return {k: Decimal(str(v)) for k, v in base.items() if v is not None}
+
+
+def _token_cost(prices: dict[str, Decimal], rec: dict, prompt: int, completion: int) -> Decimal:
+    cached = int(rec.get("cached_prompt_tokens") or 0)
+    writes = int(rec.get("cache_write_tokens") or 0)
+    reasoning = int(rec.get("reasoning_tokens") or 0)
+    inp, outp = prices["input_per_1m"], prices["output_per_1m"]
+    total = (
+        (prompt - cached - writes) * inp
+        + cached * prices.get("cached_input_per_1m", inp)
+        + writes * prices.get("cache_write_per_1m", inp)
+        + (completion - reasoning) * outp
+        + reasoning * prices.get("reasoning_per_1m", outp)
+    )
+    return total / _MILLION

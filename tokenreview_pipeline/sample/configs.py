@@ -4,7 +4,8 @@
 them) and ``first_cycle`` to the first cycle that has data, so the Dagster partitions start
 where the data does. ``allocation_rules.yaml`` leaves team ``labs`` unmatched (unallocated)
 and lets two owners reach workload ``shared-summarizer``; ``pricing.json`` prices every model
-but ``UNPRICED_MODEL``.
+but ``UNPRICED_MODEL`` (with cached-input and cache-write prices, batch / flex / priority
+tiers and a long-context band, SPEC 2.3), and no model's tiers name ``UNPRICED_TIER``.
 """
 
 from __future__ import annotations
@@ -91,12 +92,7 @@ billing: {{path: {BILLING_FOLDER}}}
 
 
 def pricing_json() -> str:
-    models = []
-    for model, (inp, outp, per_request) in PRICES.items():
-        entry: dict[str, object] = {"model": model, "input_per_1m": inp, "output_per_1m": outp}
-        if per_request is not None:
-            entry["per_request"] = per_request
-        models.append(entry)
+    models = [{"model": model, **entry} for model, entry in PRICES.items()]
     doc = {"source_url": PRICING_SOURCE_URL, "currency": "USD", "models": models}
     return json.dumps(doc, indent=2) + "\n"
 

@@ -42,6 +42,8 @@ BAD_RECORD_KINDS = (
     "invalid_timestamp",  # invalid_timestamp
     "timestamp_without_timezone",  # timestamp_without_timezone
     "negative_tokens",  # negative_tokens
+    "negative_class_tokens",  # negative_tokens (a negative cached_prompt_tokens)
+    "inconsistent_tokens",  # inconsistent_tokens (cached + cache writes > prompt_tokens)
     "exact_duplicate_line",  # exact duplicate: the previous line again, byte for byte
     "exact_duplicate_reformatted",  # exact duplicate: same object, other key order and spacing
     "duplicate_attempt_id",  # duplicate_attempt_id (same id, other content)
@@ -132,6 +134,11 @@ def _negative_tokens(rng: random.Random, rec: dict, ts: int) -> None:
     rec["completion_tokens"] = -rng.randrange(1, 500)
 
 
+def _inconsistent_tokens(rng: random.Random, rec: dict, ts: int) -> None:
+    rec["cached_prompt_tokens"] = rec["prompt_tokens"] - rng.randrange(0, 100)
+    rec["cache_write_tokens"] = rng.randrange(101, 400)
+
+
 # Kind -> how a base record is damaged (then written as one compact gateway line).
 _FIELD_DAMAGE: dict[str, Callable[[random.Random, dict, int], None]] = {
     "other_cycle_negative_tokens": _negative_tokens,
@@ -153,6 +160,8 @@ _FIELD_DAMAGE: dict[str, Callable[[random.Random, dict, int], None]] = {
         timestamp=format_timestamp(ts, JSONL)[:-1]
     ),
     "negative_tokens": _negative_tokens,
+    "negative_class_tokens": _set("cached_prompt_tokens", -128),
+    "inconsistent_tokens": _inconsistent_tokens,
 }
 
 

@@ -1,7 +1,10 @@
 """Traffic profiles: the sample's workloads, who sends them, how much and with what content.
 
 About 13 workloads of 6 teams (search, support, data-platform, growth, labs, CI evals). A
-profile's weight is its share of new requests by day (06:00-24:00 UTC) and by night.
+profile's weight is its share of new requests by day (06:00-24:00 UTC) and by night. Each
+request picks a service tier from its profile's mix for its model (None: the field is
+absent; OpenAI clients often report ``default``), and a few support replies carry a long
+ticket history over the 200k-token long-context threshold.
 """
 
 from __future__ import annotations
@@ -9,7 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokenreview_pipeline.sample.draws import weight_table
-from tokenreview_pipeline.sample.world import LEAKED_KEY, UNPRICED_MODEL
+from tokenreview_pipeline.sample.world import LEAKED_KEY, UNPRICED_MODEL, UNPRICED_TIER
+
+# service tier (None: absent) -> weight
+TierMix = tuple[tuple[str | None, float], ...]
+STANDARD_ONLY: TierMix = ((None, 1.0),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,14 @@ class Profile:
     request_class_share: float = 0.0  # share of requests tagged request_class
     request_class: str = ""
     secret_tag_share: float = 0.0
+    # model (None: any other) -> the request's service tier mix
+    tiers: dict[str | None, TierMix] | None = None
+    long_prompt_share: float = 0.0  # share of requests with a prompt over 200k tokens
+
+    def tier_mix(self, model: str) -> TierMix:
+        if self.tiers is None:
+            return STANDARD_ONLY
+        return self.tiers.get(model, self.tiers.get(None, STANDARD_ONLY))
 
 
 PROFILES: tuple[Profile, ...] = (
@@ -48,6 +63,7 @@ PROFILES: tuple[Profile, ...] = (
         completion_median=60,
         content="messages",
         text="Rewrite the shopper query '{item} {n}' for the product index; reply with the query.",
+        tiers={None: ((None, 0.5), ("default", 0.3), ("auto", 0.05), ("priority", 0.15))},
     ),
     Profile(
         name="search-answer",
@@ -65,6 +81,7 @@ PROFILES: tuple[Profile, ...] = (
         completion_median=380,
         content="messages",
         text="Answer the question about {topic} using the retrieved passages of doc set {n}.",
+        tiers={None: ((None, 0.6), ("default", 0.3), ("priority", 0.1))},
     ),
     Profile(
         name="search-shopping",
@@ -79,6 +96,8 @@ PROFILES: tuple[Profile, ...] = (
         completion_median=120,
         content="messages",
         text="Explain in one sentence why '{item}' ranks first for listing {n}.",
+        # a few requests through a Scale Tier key: a tier pricing.json does not name
+        tiers={None: ((None, 0.66), ("default", 0.3), (UNPRICED_TIER, 0.04))},
     ),
     Profile(
         name="search-summarizer",
@@ -126,6 +145,7 @@ PROFILES: tuple[Profile, ...] = (
         text="Draft a polite reply to ticket #{n} about {topic}.",
         request_class_share=0.7,
         request_class="agent-assist",
+        long_prompt_share=0.02,
     ),
     # a model trial in staging; its model is not in the pricing snapshot
     Profile(
@@ -155,6 +175,7 @@ PROFILES: tuple[Profile, ...] = (
         completion_median=140,
         content="messages",
         text="Summarize the conversation of ticket #{n} in three bullet points.",
+        tiers={None: ((None, 0.5), ("batch", 0.5))},  # overnight summaries in batch
     ),
     Profile(
         name="platform-embeddings",
@@ -173,6 +194,7 @@ PROFILES: tuple[Profile, ...] = (
         content="input",
         text="Document chunk {n}: {topic} overview for the help centre.",
         secret_tag_share=0.01,
+        tiers={None: ((None, 0.3), ("batch", 0.7))},
     ),
     Profile(
         name="growth-copy",
@@ -193,13 +215,14 @@ PROFILES: tuple[Profile, ...] = (
         request_class_share=0.2,
         request_class="bulk",
         secret_tag_share=0.03,
+        tiers={None: ((None, 0.6), ("batch", 0.4))},
     ),
     # no rule matches team labs -> unallocated
     Profile(
         name="labs-agents",
         tags={"team": "labs", "project": "agent-prototypes", "workload": "planner"},
         endpoints=("/v1/responses", "/v1/chat/completions"),
-        models=(("deepseek-chat", 0.7), ("gpt-4o", 0.3)),
+        models=(("deepseek-chat", 0.6), ("o4-mini", 0.25), ("gpt-4o", 0.15)),
         envs=(("staging", 0.7), (None, 0.3)),
         keys={"staging": ("key_labs_01",), None: ("key_labs_01",)},
         weight_day=4,
@@ -214,7 +237,12 @@ PROFILES: tuple[Profile, ...] = (
         name="ci-evals",
         tags=None,
         endpoints=("/v1/chat/completions",),
-        models=(("gpt-4o-mini", 0.5), ("claude-3-5-haiku-20241022", 0.3), ("deepseek-chat", 0.2)),
+        models=(
+            ("gpt-4o-mini", 0.4),
+            ("o4-mini", 0.25),
+            ("claude-3-5-haiku-20241022", 0.2),
+            ("deepseek-chat", 0.15),
+        ),
         envs=((None, 0.8), ("staging", 0.2)),
         keys={None: ("key_ci_runner",), "staging": ("key_ci_runner",)},
         weight_day=2,
@@ -223,6 +251,7 @@ PROFILES: tuple[Profile, ...] = (
         completion_median=200,
         content="messages",
         text="Eval case {n}: answer the fixture question about {topic}.",
+        tiers={"o4-mini": (("flex", 0.9), (None, 0.1))},  # evals tolerate flex latency
     ),
     # an old service sending no tags -> unallocated
     Profile(

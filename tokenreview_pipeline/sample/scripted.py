@@ -3,9 +3,11 @@ seed and size.
 
 Every retry cause and status of SPEC 4.3, orphan retries, retries just beyond
 ``fingerprint_window_s``, retries from another key or from outside the known networks,
-each secret the pipeline redacts, the unpriced model, both owners of the shared
-summarizer, attempts inside both maintenance windows followed by retries, and requests
-that cross the main cycle's start and end.
+each secret the pipeline redacts, the unpriced model and the unpriced service tier, both
+owners of the shared summarizer, attempts inside both maintenance windows followed by
+retries, requests that cross the main cycle's start and end, and the costs of SPEC 4.4:
+cached reads and cache writes, reasoning, batch / flex / priority tiers, and prompts at and
+over the 200k long-context threshold (standard and batch).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from tokenreview_pipeline.sample.draws import add_secret_tag
 from tokenreview_pipeline.sample.outcomes import THRESHOLDS, latency, retry_delay
 from tokenreview_pipeline.sample.profiles import PROFILE_BY_NAME
 from tokenreview_pipeline.sample.timeline import DAY_MS, HOUR_MS, MINUTE_MS, Timeline
-from tokenreview_pipeline.sample.world import KEY_HOSTS, LEAKED_KEY, OUTSIDE_HOSTS
+from tokenreview_pipeline.sample.world import KEY_HOSTS, LEAKED_KEY, OUTSIDE_HOSTS, UNPRICED_TIER
 from tokenreview_pipeline.sample.writers import CSVF, GZ, JSONL
 
 
@@ -43,6 +45,10 @@ class Script:
     header_secret: bool = False  # an authorization header inside the content
     tags: dict[str, str] | None = None  # tags to force
     mixed_fp: bool = False  # retries carry the first attempt's fingerprint explicitly
+    model: str | None = None  # a model to force (None: as drawn)
+    prompt_tokens: int | None = None  # a prompt size to force
+    service_tier: str | None = None  # a service tier to force (None: as drawn)
+    classes: tuple[tuple[str, int], ...] | None = None  # token classes of successes
 
     @property
     def n_written(self) -> int:
@@ -123,6 +129,55 @@ _SLOTTED = (
         tags={"suite": "risk-assessment-pipeline-v2"},
     ),
     Script("embeddings-timeout", "platform-embeddings", "rid", ("read_timeout", "ok")),
+    # SPEC 4.4 costs: the long-context band at and over its threshold, in two tiers
+    Script("prompt-at-threshold", "support-reply", "fp", ("ok",), prompt_tokens=200_000),
+    Script(
+        "long-prompt-cached",
+        "support-reply",
+        "fp",
+        ("ok",),
+        prompt_tokens=231_400,
+        classes=(("cached_prompt_tokens", 180_000), ("cache_write_tokens", 40_000)),
+    ),
+    Script(
+        "long-prompt-batch",
+        "support-reply",
+        "rid",
+        ("rate_limit", "ok"),
+        prompt_tokens=204_800,
+        service_tier="batch",
+        classes=(("cache_write_tokens", 150_000), ("reasoning_tokens", 200)),
+    ),
+    Script(
+        "batch-cached",
+        "growth-copy",
+        "rid",
+        ("ok",),
+        env="production",
+        prompt_tokens=3_000,
+        service_tier="batch",
+        classes=(("cached_prompt_tokens", 2_048),),
+    ),
+    Script(
+        "priority-cached",
+        _Q,
+        "fp",
+        ("ok",),
+        prompt_tokens=1_600,
+        service_tier="priority",
+        classes=(("cached_prompt_tokens", 1_024),),
+    ),
+    Script(
+        "flex-reasoning",
+        "ci-evals",
+        "fp",
+        ("server", "ok"),
+        model="o4-mini",
+        service_tier="flex",
+        classes=(("reasoning_tokens", 700),),
+    ),
+    Script("default-tier", _A, "fp", ("ok",), service_tier="default"),
+    Script("unpriced-tier", "search-shopping", "fp", ("ok",), service_tier=UNPRICED_TIER),
 )
 
 
@@ -189,6 +244,12 @@ def script_attempts(builder: RequestBuilder, script: Script) -> list[Queued]:
         req.count_present = script.count_present
     elif script.mode != "none":
         req.count_present = True
+    if script.model is not None:
+        req.model = script.model
+    if script.prompt_tokens is not None:
+        req.prompt_tokens = script.prompt_tokens
+    if script.service_tier is not None:
+        req.service_tier = script.service_tier
     if script.tags is not None:
         req.tags = dict(script.tags)
     if script.secret_tag and req.tags is not None:
@@ -214,6 +275,7 @@ def script_attempts(builder: RequestBuilder, script: Script) -> list[Queued]:
         mixed_fp=script.mixed_fp,
         outside_ip=script.outside_ip,
         header_secret=script.header_secret,
+        classes=None if script.classes is None else dict(script.classes),
     )
     if len(queued) != script.n_written:  # pragma: no cover - internal consistency
         raise RuntimeError(f"script {script.name} wrote {len(queued)} attempts")

@@ -1,6 +1,7 @@
 -- severity: error
 -- Packet totals reconcile with request_attempts: attempts, logical requests,
--- first and retry attempts, retries by cause, tokens, and cost (at 1e-6).
+-- first and retry attempts, retries by cause, tokens of every class, gateway
+-- retries, and cost (at 1e-6).
 WITH packet_totals AS (
     SELECT
         COALESCE(SUM(attempts), 0) AS attempts,
@@ -14,6 +15,10 @@ WITH packet_totals AS (
         ), 0) AS retries_by_cause,
         COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,
         COALESCE(SUM(completion_tokens), 0) AS completion_tokens,
+{% for kind in charge_kinds if kind.packet_column %}
+        COALESCE(SUM({{ kind.packet_column }}), 0) AS {{ kind.packet_column }},
+{% endfor %}
+        COALESCE(SUM(gateway_retries), 0) AS gateway_retries,
         COALESCE(SUM(est_cost_usd), 0) AS known_cost,
         SUM(CASE WHEN first_attempts + retry_attempts <> attempts THEN 1 ELSE 0 END)
             AS inconsistent_packets
@@ -27,7 +32,11 @@ attempt_totals AS (
         SUM(CASE WHEN is_retry THEN 0 ELSE 1 END) AS first_attempts,
         SUM(CASE WHEN is_retry THEN 1 ELSE 0 END) AS retry_attempts,
         COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,
-        COALESCE(SUM(completion_tokens), 0) AS completion_tokens
+        COALESCE(SUM(completion_tokens), 0) AS completion_tokens,
+{% for kind in charge_kinds if kind.packet_column %}
+        COALESCE(SUM({{ kind.packet_column }}), 0) AS {{ kind.packet_column }},
+{% endfor %}
+        COALESCE(SUM(gateway_retries), 0) AS gateway_retries
     FROM {{ ref('request_attempts') }}
     WHERE cycle_id = :cycle_id
 ),
@@ -56,5 +65,9 @@ WHERE p.attempts <> a.attempts
    OR p.retries_by_cause <> p.retry_attempts
    OR p.prompt_tokens <> a.prompt_tokens
    OR p.completion_tokens <> a.completion_tokens
+{% for kind in charge_kinds if kind.packet_column %}
+   OR p.{{ kind.packet_column }} <> a.{{ kind.packet_column }}
+{% endfor %}
+   OR p.gateway_retries <> a.gateway_retries
    OR ABS(p.known_cost - c.known_cost) > 0.000001
    OR p.inconsistent_packets > 0
