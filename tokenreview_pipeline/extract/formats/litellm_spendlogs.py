@@ -50,7 +50,7 @@ the reason); a ``status`` other than ``success``, ``failure`` or null is
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tokenreview_pipeline.extract.records import (
@@ -116,6 +116,7 @@ ERROR_CLASSES = {
 #: The ``slm`` keys mapped to 2.1 fields (its other string values become tags).
 _SLM_FIELDS = ("request_id", "client_retry_count", "environment", "prompt_fingerprint")
 _MAX_ERROR_CODE_DIGITS = 18
+_ONE_MS = timedelta(milliseconds=1)
 
 
 def _as_object(value: object) -> Any:
@@ -234,7 +235,7 @@ def map_row(row: dict) -> dict[str, object]:
 
     latency: object = None
     if status in (None, "success") and isinstance(start, datetime) and end is not None:
-        latency = (end - start).total_seconds() * 1000 if isinstance(end, datetime) else WRONG_TYPE
+        latency = (end - start) / _ONE_MS if isinstance(end, datetime) else WRONG_TYPE
 
     return {
         "attempt_id": row.get("request_id"),
