@@ -342,8 +342,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"Ledger: {db_path} (query it with sqlite3).")
     print(
-        f"Explore: DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG="
-        f"{config_path} dagster dev"
+        f"Explore: DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG={config_path} dagster dev"
     )
     return 0 if result.success else 1
 

@@ -60,7 +60,7 @@ Decisions where the SPEC is silent:
   (``gen_ai.prompt.0.content``: a key that starts with a content name and a dot), and
   a string attribute whose dotted key has a segment named like a 2.1 content field
   (``input.value``, ``llm.output_messages.0.message.content``: other conventions'
-  content) is never a tag.
+  content) is never a tag and is dropped from the raw text too.
 * ``service`` = ``service.name`` wins over an attribute named ``service``.
 * Elements of ``resourceSpans``, ``scopeSpans`` or ``spans`` that are not objects, and
   attributes that are not ``{key, value}`` objects, are skipped: they are not requests.
@@ -296,7 +296,7 @@ def _kept_span(span: dict) -> dict:
             if not (
                 isinstance(item, dict)
                 and isinstance(item.get("key"), str)
-                and _is_content_attribute(item["key"])
+                and (_is_content_attribute(item["key"]) or _content_like(item["key"]))
             )
         ]
     return kept
