@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ledger_scan import leaks
-from scenario import CYCLE, rows, run
+from scenario import rows, run
 
 from tokenreview_pipeline.sample import generate_sample
 from tokenreview_pipeline.sample.input_formats import (
