@@ -230,7 +230,7 @@ class _Span:
 
     @property
     def key(self) -> tuple[object, object]:
-        return self.span.get("traceId"), self.span.get("spanId")
+        return _hashable(self.span.get("traceId")), _hashable(self.span.get("spanId"))
 
     @property
     def ident(self) -> object:
@@ -245,6 +245,11 @@ class _Span:
 
     def start_nanos(self) -> object:
         return _nanos(self.span.get("startTimeUnixNano"))
+
+
+def _hashable(value: object) -> object:
+    """An id as a dict key (ids that are objects or lists match nothing)."""
+    return value if isinstance(value, str | int | float | bool) or value is None else id(value)
 
 
 def _nanos(value: object) -> object:
@@ -469,7 +474,7 @@ class OtlpJsonFormat(InputFormat):
         children: dict[tuple[object, object], list[_Span]] = {}
         parent_of: dict[int, tuple[object, object]] = {}
         for span in spans:
-            parent = (span.span.get("traceId"), span.span.get("parentSpanId"))
+            parent = (_hashable(span.span.get("traceId")), _hashable(span.span.get("parentSpanId")))
             if parent in inference and "http.request.method" in span.attrs:
                 children.setdefault(parent, []).append(span)
                 parent_of[span.index] = parent
