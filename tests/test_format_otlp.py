@@ -284,7 +284,7 @@ def test_defective_spans(changes, reason):
         (i("gen_ai.usage.input_tokens", "1e3"), "invalid_type:prompt_tokens"),
         (
             i("gen_ai.request.model", 4),
-            "missing_field:model",
+            "invalid_type:model",
         ),  # a later, valid model? no: first wins
         ({"key": "error.type", "value": {"boolValue": True}}, "invalid_type:error_type"),
         (i("gen_ai.usage.input_tokens", -5), "negative_tokens"),
