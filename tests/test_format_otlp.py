@@ -285,7 +285,7 @@ def test_defective_spans(changes, reason):
         (
             i("gen_ai.request.model", 4),
             "invalid_type:model",
-        ),  # a later, valid model? no: first wins
+        ),
         ({"key": "error.type", "value": {"boolValue": True}}, "invalid_type:error_type"),
         (i("gen_ai.usage.input_tokens", -5), "negative_tokens"),
     ],
