@@ -54,7 +54,7 @@ class SpendLogsDatabaseError(RuntimeError):
 
 def spendlogs_location(url: str) -> str:
     """Where the rows come from, as stored and shown: URL without credentials, redacted."""
-    return redact_value(f"{safe_url(url)}#{TABLE}")[0].replace("#", " table ")
+    return f"{_shown_url(url)} table {TABLE}"
 
 
 def _engine(url: str) -> sa.Engine:
@@ -68,6 +68,10 @@ def _engine(url: str) -> sa.Engine:
 
 
 def _shown_url(url: str) -> str:
+    """The URL as shown: scheme, host, port and path only; nothing of a text that is not
+    a URL (it could be the password alone, pasted into the variable by mistake)."""
+    if "://" not in url:
+        return "<not a URL>"
     return redact_value(safe_url(url))[0]
 
 
