@@ -20,6 +20,7 @@ import yaml
 from ledger_scan import leaks
 from scenario import rows, run
 
+from tokenreview_pipeline.extract.formats.otlp_json import CONTENT_ATTRIBUTES
 from tokenreview_pipeline.sample import generate_sample
 from tokenreview_pipeline.sample.input_formats import (
     FORMAT_NAMES,
@@ -112,18 +113,7 @@ def _plant(obj: dict, name: str) -> bool:
             for span in scope["spans"]:
                 span["attributes"] += [
                     {"key": key, "value": {"stringValue": text}}
-                    for key in (
-                        "gen_ai.input.messages",
-                        "gen_ai.output.messages",
-                        "gen_ai.system_instructions",
-                        "gen_ai.tool.definitions",
-                        "gen_ai.tool.call.arguments",
-                        "gen_ai.tool.call.result",
-                        "gen_ai.prompt",
-                        "gen_ai.completion",
-                        "gen_ai.prompt.0.content",
-                        "input.value",
-                    )
+                    for key in (*CONTENT_ATTRIBUTES, "gen_ai.prompt.0.content", "input.value")
                 ]
                 span["events"] = [{"name": "gen_ai.user.message", "attributes": [text]}]
         return True

@@ -576,7 +576,9 @@ def _text_record(
     source_line: int | None,
     source_page: int | None,
     cut: bool = False,
+    raw: str | None = None,
 ) -> ExtractedRecord:
+    """A defective record known only as text; ``raw`` replaces the sanitized text."""
     return ExtractedRecord(
         source_name=source_name,
         source_line=source_line,
@@ -586,7 +588,7 @@ def _text_record(
         ts_us=None,
         fields=None,
         redacted_values=0,
-        raw_redacted=_raw_from_text(text, cut=cut),
+        raw_redacted=_raw_from_text(text, cut=cut) if raw is None else raw,
     )
 
 
@@ -875,14 +877,11 @@ def record_withheld(
 ) -> ExtractedRecord:
     """A defective source record whose text is not kept (it did not parse, and the
     format's content cannot be located in it): its raw text is ``note``, redacted."""
-    return ExtractedRecord(
+    return _text_record(
+        defect,
+        note,
         source_name=source_name,
         source_line=source_line,
         source_page=source_page,
-        defect=defect,
-        content_sha256=None,
-        ts_us=None,
-        fields=None,
-        redacted_values=0,
-        raw_redacted=_truncate(_clean(note)),
+        raw=_truncate(_clean(note)),
     )

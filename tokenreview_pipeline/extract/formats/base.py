@@ -174,12 +174,25 @@ class InputFormat(ABC):
             **where,  # type: ignore[arg-type]
         )
 
-    @abstractmethod
+    def is_source_object(self, value: object) -> bool:
+        """Whether a parsed value has the shape of this format's source record."""
+        return isinstance(value, dict)
+
     def value_records(
         self, value: object, *, forced_defect: str | None, where: Where
     ) -> Iterator[ExtractedRecord]:
         """The records of one parsed source value (``forced_defect``: e.g. the line was
         not valid UTF-8, so its records are ``invalid_encoding`` whatever they hold)."""
+        if not self.is_source_object(value):
+            yield self.not_an_object(value, where)
+            return
+        yield from self.object_records(value, forced_defect=forced_defect, where=where)  # type: ignore[arg-type]
+
+    @abstractmethod
+    def object_records(
+        self, obj: dict, *, forced_defect: str | None, where: Where
+    ) -> Iterator[ExtractedRecord]:
+        """The records of one source object of the format's shape."""
 
 
 def _json_type(value: object) -> str:

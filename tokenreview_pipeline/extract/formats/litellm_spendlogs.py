@@ -301,16 +301,13 @@ class LiteLLMSpendLogsFormat(InputFormat):
     def from_source(cls, source: object) -> LiteLLMSpendLogsFormat:
         return cls()
 
-    def value_records(
-        self, value: object, *, forced_defect: str | None, where: Where
+    def object_records(
+        self, obj: dict, *, forced_defect: str | None, where: Where
     ) -> Iterator[ExtractedRecord]:
-        if not isinstance(value, dict):
-            yield self.not_an_object(value, where)
-            return
         yield self.mapped_record(
-            map_row(value),
-            source=value,
-            kept=kept_row(value),
+            map_row(obj),
+            source=obj,
+            kept=kept_row(obj),
             forced_defect=forced_defect,
             where=where,
         )

@@ -190,20 +190,17 @@ class MappedFormat(InputFormat):
                 merged[tag] = value
         return merged or None
 
-    def value_records(
-        self, value: object, *, forced_defect: str | None, where: Where
+    def object_records(
+        self, obj: dict, *, forced_defect: str | None, where: Where
     ) -> Iterator[ExtractedRecord]:
-        if not isinstance(value, dict):
-            yield self.not_an_object(value, where)
-            return
-        record = self.map_object(value)
+        record = self.map_object(obj)
         if WRONG_TYPE in record.values():  # a usage value that is not an object: as read
-            usage = get_path(value, self.usage_path)  # type: ignore[arg-type]
+            usage = get_path(obj, self.usage_path)  # type: ignore[arg-type]
             kept = {k: usage if v is WRONG_TYPE else v for k, v in record.items()}
         else:
             kept = record
         yield self.mapped_record(
-            record, source=value, kept=kept, forced_defect=forced_defect, where=where
+            record, source=obj, kept=kept, forced_defect=forced_defect, where=where
         )
 
 

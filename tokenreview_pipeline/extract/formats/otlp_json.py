@@ -458,13 +458,13 @@ class OtlpJsonFormat(InputFormat):
     def from_source(cls, source: object) -> OtlpJsonFormat:
         return cls()
 
-    def value_records(
-        self, value: object, *, forced_defect: str | None, where: Where
+    def is_source_object(self, value: object) -> bool:
+        return isinstance(value, dict) and isinstance(value.get("resourceSpans"), list)
+
+    def object_records(
+        self, obj: dict, *, forced_defect: str | None, where: Where
     ) -> Iterator[ExtractedRecord]:
-        if not isinstance(value, dict) or not isinstance(value.get("resourceSpans"), list):
-            yield self.not_an_object(value, where)
-            return
-        spans = _spans(value)
+        spans = _spans(obj)
         operations = {span.index: _operation(span) for span in spans}
         inference: dict[tuple[object, object], tuple[_Span, str]] = {}
         for span in spans:
