@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,34 @@ def rows(db_url: str, table: str, cycle: str | None = CYCLE, order_by=None) -> l
 
 def by(rows_: list[dict], key: str) -> dict[Any, dict]:
     return {r[key]: r for r in rows_}
+
+
+def absolute_config_paths(config: dict, base: Path) -> None:
+    """Make the rule-file paths of a config read from ``base`` absolute."""
+    for key in (
+        "allocation_rules",
+        "maintenance_windows",
+        "known_sources",
+        "evidence_sources",
+        "budgets",
+    ):
+        if config.get(key):
+            config[key] = str((base / config[key]).resolve())
+    config["pricing"]["url"] = str((base / config["pricing"]["url"]).resolve())
+    if config.get("billing"):
+        config["billing"]["path"] = str((base / config["billing"]["path"]).resolve())
+
+
+def same_values(got: dict, want: dict, eps: float = 1e-6) -> dict:
+    """The keys whose values differ, numbers compared at ``eps`` (SPEC 4.4: costs are
+    compared at 1e-6; SQLite's REAL and PostgreSQL's NUMERIC round differently)."""
+    differ = {}
+    for key in got.keys() | want.keys():
+        a, b = got.get(key), want.get(key)
+        numbers = isinstance(a, int | float | Decimal) and isinstance(b, int | float | Decimal)
+        if numbers and not isinstance(a, bool):
+            if abs(float(a) - float(b)) > eps:
+                differ[key] = (a, b)
+        elif a != b:
+            differ[key] = (a, b)
+    return differ

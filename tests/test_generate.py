@@ -40,7 +40,8 @@ SAMPLE_KWARGS = {"seed": 7, "attempts": 1500, "cycle_start": CYCLE, "gzip_share"
 
 def _data_files(folder: Path) -> list[Path]:
     """The generated files in a folder: not the README, the bundled sample's code, nor what
-    running it leaves (``.dagster/`` beside the config, ``__pycache__``)."""
+    running it leaves (``.dagster/`` beside the config, ``__pycache__``), nor the sample in
+    the other input formats (``formats/``, tests/test_sample_formats.py)."""
     return [
         p
         for p in sorted(folder.rglob("*"))
@@ -50,6 +51,7 @@ def _data_files(folder: Path) -> list[Path]:
         and not any(
             part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts
         )
+        and p.relative_to(folder).parts[0] != "formats"
     ]
 
 

@@ -297,6 +297,13 @@ def test_a_lost_connection_is_retried_and_publishes_once(tmp_path, db_url):
         _drop(extra)
 
     admin = sa.create_engine(_pg_url(), poolclass=sa.pool.NullPool)
+    # Only this test's connections: other suites may share the PostgreSQL server.
+    app = f"tokenreview-test-{uuid.uuid4().hex[:8]}"
+    own_url = (
+        sa.engine.make_url(db_url)
+        .update_query_dict({"application_name": app})
+        .render_as_string(hide_password=False)
+    )
     killed: list[str] = []
     targets = ["INSERT INTO int_grouped_attempts", "INSERT INTO request_attempts"]
 
@@ -308,9 +315,9 @@ def test_a_lost_connection_is_retried_and_publishes_once(tmp_path, db_url):
                     conn.execute(
                         sa.text(
                             "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
-                            "AND state = 'active' AND query LIKE :q"
+                            "AND application_name = :app AND state = 'active' AND query LIKE :q"
                         ),
-                        {"q": f"%{targets[0]}%"},
+                        {"q": f"%{targets[0]}%", "app": app},
                     )
                     .scalars()
                     .all()
@@ -323,13 +330,13 @@ def test_a_lost_connection_is_retried_and_publishes_once(tmp_path, db_url):
 
     killer = threading.Thread(target=terminate, daemon=True)
     killer.start()
-    result = run(config, db_url)
+    result = run(config, own_url)
     killer.join(5)
     admin.dispose()
     assert killed, "no statement was caught running"
     restarted = {e.step_key for e in result.all_events if e.event_type_value == "STEP_RESTARTED"}
     assert restarted, [e.event_type_value for e in result.all_events]
-    assert published_tables(db_url) == reference
+    assert published_tables(own_url) == reference
 
 
 def test_a_ledger_that_cannot_be_written_fails_clearly_and_publishes_nothing(tmp_path):

@@ -4,7 +4,7 @@
     tokenreview packets  --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
     tokenreview explain  --config PATH --cycle YYYY-MM-DD --workload W
     tokenreview budget   --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
-    tokenreview demo     [--outdir DIR]
+    tokenreview demo     [--outdir DIR] [--format tokenreview|litellm_spendlogs|mapped|otlp_json]
     tokenreview generate OUTDIR [--seed S] [--attempts N] [--cycle YYYY-MM-DD]
                          [--cadence daily|weekly|monthly] [--csv-share F] [--gzip-share F]
                          [--no-bad-records]
@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.config import (
     CADENCES,
+    LOG_FORMATS,
     TokenreviewConfig,
     load_config,
     load_review_inputs,
@@ -366,10 +367,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sample = generate_sample(
         outdir, seed=args.seed, attempts=args.attempts, cycle_start=cycle.start.date()
     )
+    config_path = sample.config_path
+    if args.format != "tokenreview":
+        from tokenreview_pipeline.sample.input_formats import write_format_samples
+
+        config_path = write_format_samples(outdir, outdir / "formats", [args.format])[args.format]
     db_path = outdir / "tokenreview.db"
     database_url = f"sqlite:///{db_path}"
-    config = load_config(sample.config_path, database_url=database_url)
-    print(f"demo: {sample.attempts_written} sample records for cycle {cycle.cycle_id} in {outdir}")
+    config = load_config(config_path, database_url=database_url)
+    print(
+        f"demo: {sample.attempts_written} sample records for cycle {cycle.cycle_id} in "
+        f"{config.request_logs.path} (format {args.format})"
+    )
     result = run_cycle(config, cycle.cycle_id, database_url=database_url)
     _summary(config, cycle.cycle_id, result, sys.stdout)
     print()
@@ -377,8 +386,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"Ledger: {db_path} (query it with sqlite3).")
     print(
-        f"Explore: DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG="
-        f"{sample.config_path} dagster dev"
+        f"Explore: DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG={config_path} dagster dev"
     )
     return 0 if result.success else 1
 
@@ -451,6 +459,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outdir", default="tokenreview-demo", help="where to write the demo")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--attempts", type=int, default=3000)
+    p.add_argument(
+        "--format",
+        choices=LOG_FORMATS,
+        default="tokenreview",
+        help="the request log's input format (SPEC 2.7): the sample's traffic written as "
+        "LiteLLM SpendLogs rows, a gateway log read by a field map, or OpenTelemetry traces",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser(

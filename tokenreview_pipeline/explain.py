@@ -100,6 +100,32 @@ def budget_decision(engine: Engine, cycle_id: str, workload: str) -> list[str]:
     return out
 
 
+def gateway_retry_lines(
+    engine: Engine, cycle_id: str, workload: str, request_class: str
+) -> list[str]:
+    """What the log does not show as attempts (SPEC 2.1 ``gateway_retries``): the retries a
+    gateway (LiteLLM's ``attempted_retries``) made inside logged attempts. Their tokens and
+    cost are already in the logged attempt's usage; they are not counted as retries."""
+    a = ledger.request_attempts
+    query = sa.select(
+        sa.func.coalesce(sa.func.sum(a.c.gateway_retries), 0).label("retries"),
+        sa.func.sum(sa.case((a.c.gateway_retries > 0, 1), else_=0)).label("attempts"),
+    ).where(
+        a.c.cycle_id == cycle_id,
+        a.c.workload_tag == workload,
+        a.c.request_class == request_class,
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).one()
+    if not row.retries:
+        return []
+    return [
+        f"    hidden gateway retries: {row.retries} inside {row.attempts} logged attempt(s); "
+        "the gateway retried before answering, so their cost is inside the logged row "
+        "(not in retry counts or retry cost)"
+    ]
+
+
 def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
     decision = budget_decision(engine, cycle_id, workload)
     packets = fetch_packets(engine, cycle_id, workload)
@@ -157,6 +183,7 @@ def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
             f"{', '.join(json.loads(p['allocation_rule_ids'])) or 'none matched'}"
         )
         out.extend(_price_breakdown(engine, cycle_id, workload, p["request_class"]))
+        out.extend(gateway_retry_lines(engine, cycle_id, workload, p["request_class"]))
         failed = json.loads(p["failed_requirements"])
         if failed:
             out.append("    missing evidence:")

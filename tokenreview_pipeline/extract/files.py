@@ -31,6 +31,7 @@ import gzip
 import os
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -47,7 +48,7 @@ from .records import (
     redact_value,
 )
 
-__all__ = ["iter_folder_records", "list_log_files"]
+__all__ = ["SourceLine", "iter_folder_lines", "iter_folder_records", "list_log_files"]
 
 _EXTENSIONS = (".jsonl", ".jsonl.gz", ".csv")
 # Enough to hold a line of exactly MAX_RECORD_BYTES plus "\r\n".
@@ -126,21 +127,21 @@ def _skip_rest_of_line(f: BinaryIO) -> None:
             return
 
 
-def _physical_lines(f: BinaryIO) -> Iterator[tuple[int, bytes]]:
+def _physical_lines(f: BinaryIO, read_cap: int = _READ_CAP) -> Iterator[tuple[int, bytes]]:
     """Yield (line number, line without newline / trailing CR).
 
-    A line longer than the cap is returned as its first ``_READ_CAP`` bytes (so longer
-    than ``MAX_RECORD_BYTES``) and the rest of it is skipped.
+    A line longer than the cap is returned as its first ``read_cap`` bytes (so longer
+    than the record limit) and the rest of it is skipped.
     """
     line_no = 0
     while True:
-        chunk = f.readline(_READ_CAP)
+        chunk = f.readline(read_cap)
         if not chunk:
             return
         line_no += 1
         if chunk.endswith(b"\n"):
             chunk = chunk[:-1]
-        elif len(chunk) >= _READ_CAP:
+        elif len(chunk) >= read_cap:
             _skip_rest_of_line(f)
         if chunk.endswith(b"\r"):
             chunk = chunk[:-1]
@@ -338,3 +339,64 @@ def _iter_csv(f: BinaryIO, path: Path) -> Iterator[ExtractedRecord]:
         yield record_from_csv_row(
             cells, raw_text=text, source_name=name, source_line=feed.row_start
         )
+
+
+# ------------------------------------------------ JSON lines of another input format
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLine:
+    """One non-blank line of a JSONL file, for an input format (SPEC 2.7) to read.
+
+    ``data`` is the line without its newline and trailing CR (and a file's leading
+    BOM); a line longer than the format's limit is cut just past it, so
+    ``len(data) > max_line_bytes`` means ``record_too_large``.
+    """
+
+    source_name: str
+    source_line: int
+    data: bytes
+
+
+def iter_folder_lines(folder: str | Path, *, max_line_bytes: int) -> Iterator[SourceLine]:
+    """Yield every non-blank line of every ``*.jsonl`` / ``*.jsonl.gz`` file of ``folder``,
+    in SPEC read order, holding at most one line (``max_line_bytes`` + 2 bytes).
+
+    For formats that read JSON lines only: a ``*.csv`` file in the folder raises
+    ``ValueError`` naming it, at call time (its records would otherwise be lost
+    silently). A corrupt gzip file raises ``ValueError`` as for ``tokenreview``.
+    """
+    paths = list_log_files(folder)
+    for path in paths:
+        if _kind(path.name) == "csv":
+            raise ValueError(
+                f"{_shown(path)}: this request log format reads JSON lines only "
+                "(*.jsonl, *.jsonl.gz); move the CSV file out of the folder"
+            )
+    return _iter_lines(paths, max_line_bytes + 2)
+
+
+def _iter_lines(paths: list[Path], read_cap: int) -> Iterator[SourceLine]:
+    for path in paths:
+        name = _shown(path.name)
+        if _kind(path.name) == "jsonl":
+            with open(path, "rb", buffering=_BUFFER) as f:
+                yield from _source_lines(f, name, read_cap)
+            continue
+        last_line = 0
+        try:
+            with gzip.open(path, "rb") as f:
+                for line in _source_lines(f, name, read_cap):  # type: ignore[arg-type]
+                    last_line = line.source_line
+                    yield line
+        except _GZIP_ERRORS as exc:
+            raise ValueError(
+                f"{_shown(path)}: corrupt or truncated gzip data after line {last_line}: {exc}"
+            ) from exc
+
+
+def _source_lines(f: BinaryIO, name: str, read_cap: int) -> Iterator[SourceLine]:
+    for line_no, line in _physical_lines(f, read_cap):
+        if len(line) <= read_cap - 2 and (not line or line[:1].isspace()) and not line.strip():
+            continue
+        yield SourceLine(name, line_no, line)

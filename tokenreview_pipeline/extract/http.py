@@ -39,7 +39,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -118,8 +118,13 @@ def iter_http_records(
     backoff_base_s: float = 0.5,
     backoff_max_s: float = 30.0,
     client: httpx.Client | None = None,
+    records_of: RecordsOfItem | None = None,
 ) -> Iterator[ExtractedRecord]:
     """Yield the records of every page of the export for ``[start, end)``.
+
+    ``records_of(item, raw_text=..., source_name=..., source_line=..., source_page=...)``
+    turns one item of ``data`` into its records: an input format's reader (SPEC 2.7);
+    the default reads ``tokenreview`` records.
 
     Arguments are checked at call time (``ValueError``); HTTP happens lazily, page by
     page, as the iterator is consumed.
@@ -146,8 +151,16 @@ def iter_http_records(
         max_page_bytes=max_page_bytes,
         backoff_base_s=backoff_base_s,
         backoff_max_s=backoff_max_s,
+        records_of=records_of or _tokenreview_records,
     )
     return pager.records(client)
+
+
+RecordsOfItem = Callable[..., Iterable[ExtractedRecord]]
+
+
+def _tokenreview_records(item: object, **where: object) -> Iterator[ExtractedRecord]:
+    yield record_from_object(item, **where)  # type: ignore[arg-type]
 
 
 class _Pager:
@@ -162,7 +175,9 @@ class _Pager:
         max_page_bytes: int,
         backoff_base_s: float,
         backoff_max_s: float,
+        records_of: RecordsOfItem,
     ) -> None:
+        self.records_of = records_of
         self.url = url
         self.safe_url = export_source_name(url)
         self._token = token
@@ -199,7 +214,7 @@ class _Pager:
                 content = self._fetch(http, params, page)
                 data, next_cursor = self._parse(content, page)
                 for index, item in enumerate(data, start=1):
-                    yield record_from_object(
+                    yield from self.records_of(
                         item,
                         raw_text=json.dumps(item, ensure_ascii=False),
                         source_name=self.safe_url,

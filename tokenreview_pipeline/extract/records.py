@@ -88,14 +88,21 @@ __all__ = [
     "MAX_RAW_BYTES",
     "MAX_RECORD_BYTES",
     "REQUIRED_FIELDS",
+    "WRONG_TYPE",
     "ExtractedRecord",
+    "InvalidTimestamp",
     "canonical_json",
     "has_secret",
     "prompt_fingerprint",
     "record_from_csv_defect",
     "record_from_csv_row",
     "record_from_line",
+    "record_from_mapped",
     "record_from_object",
+    "parse_source_text",
+    "record_withheld",
+    "source_content_hash",
+    "source_raw_text",
     "redact_text",
     "redact_value",
 ]
@@ -362,8 +369,15 @@ def _raw_from_text(text: str, *, cut: bool = False) -> str:
 # ------------------------------------------------------------------- timestamps
 
 
+class InvalidTimestamp(str):
+    """A timestamp an input format read but could not convert (an epoch that is not a
+    number, nanoseconds out of range): ``invalid_timestamp`` whatever its text."""
+
+
 def _parse_timestamp(value: str) -> tuple[str | None, datetime | None, int | None]:
     """Return (defect, utc datetime, ts_us)."""
+    if isinstance(value, InvalidTimestamp):
+        return Reason.INVALID_TIMESTAMP, None, None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -562,7 +576,9 @@ def _text_record(
     source_line: int | None,
     source_page: int | None,
     cut: bool = False,
+    raw: str | None = None,
 ) -> ExtractedRecord:
+    """A defective record known only as text; ``raw`` replaces the sanitized text."""
     return ExtractedRecord(
         source_name=source_name,
         source_line=source_line,
@@ -572,7 +588,7 @@ def _text_record(
         ts_us=None,
         fields=None,
         redacted_values=0,
-        raw_redacted=_raw_from_text(text, cut=cut),
+        raw_redacted=_raw_from_text(text, cut=cut) if raw is None else raw,
     )
 
 
@@ -764,3 +780,108 @@ def record_from_csv_defect(
         return _text_record(defect, raw_text, **where)
     present = {str(k): v for k, v in cells.items() if isinstance(v, str) and v != ""}
     return _from_value(present, csv=True, forced_defect=defect, content_sha256=None, **where)
+
+
+# ------------------------------------------------- records mapped by an input format
+#
+# SPEC 2.7: an input format turns a source record (a LiteLLM row, a mapped line, an
+# OpenTelemetry span) into a record of 2.1; everything after is the same. These entry
+# points validate and redact the 2.1 record exactly as above, while the content hash
+# (exact duplicates) and the raw text (quarantine) are the source record's, given by the
+# format. Formats live in ``extract/formats/``.
+
+
+class _WrongType:
+    """A value a format found with the wrong type (or could not read): it fails every
+    converter above, so the field is ``invalid_type:<field>`` in the SPEC 4.1 order."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "WRONG_TYPE"
+
+
+WRONG_TYPE = _WrongType()
+
+
+def source_content_hash(value: object) -> tuple[str | None, str | None]:
+    """(content_sha256, defect) of a source record as parsed, before any replacement."""
+    return _content_hash(value)
+
+
+def source_raw_text(value: object) -> str:
+    """The stored raw text of a parsed source record whose format-specific content fields
+    were already removed: compact JSON without the 2.1 content field names at any depth,
+    every key and string storable and redacted, at most 4 KiB."""
+    return _raw_from_value(value)
+
+
+def record_from_mapped(
+    mapped: dict[str, object] | None,
+    *,
+    defect: str | None,
+    content_sha256: str | None,
+    raw_redacted: str,
+    source_name: str,
+    source_line: int | None,
+    source_page: int | None,
+) -> ExtractedRecord:
+    """The record of a 2.1 record ``mapped`` by an input format from a source record.
+
+    ``mapped`` holds 2.1 field names only, with values as a JSON record would (a
+    ``WRONG_TYPE`` or ``InvalidTimestamp`` value where the source could not be mapped).
+    It is validated, bounded and redacted like a ``tokenreview`` JSON record, except
+    that no prompt fingerprint is derived from content fields (a format's content never
+    reaches ``mapped``). ``defect`` is a reason found before mapping (the source record
+    is ``not_an_object``, ``invalid_encoding``...), ``None`` to validate; ``mapped`` may
+    be ``None`` only with a defect. ``content_sha256`` and ``raw_redacted`` are the
+    source record's (:func:`source_content_hash`, :func:`source_raw_text`).
+    """
+    if mapped is None and defect is None:
+        raise ValueError("a record without a mapped value needs a defect")
+    fields = None
+    redacted = 0
+    if defect is None:
+        defect, values = _validate(mapped, False)  # type: ignore[arg-type]
+        if defect is None:
+            fields, redacted = _build_fields(values, {})  # type: ignore[arg-type]
+    if fields is None:
+        redacted = _secrets_counted(mapped)
+    return ExtractedRecord(
+        source_name=source_name,
+        source_line=source_line,
+        source_page=source_page,
+        defect=defect,
+        content_sha256=content_sha256,
+        ts_us=_ts_us_of(mapped) if mapped is not None else None,
+        fields=fields,
+        redacted_values=redacted,
+        raw_redacted=raw_redacted,
+        defective_attempt_id=_readable_attempt_id(mapped) if fields is None else None,
+    )
+
+
+def parse_source_text(text: str) -> tuple[bool, object]:
+    """(True, value) for JSON text nested at most 512 levels deep, else (False, None)."""
+    value = _parse(text)
+    return (False, None) if value is _INVALID else (True, value)
+
+
+def record_withheld(
+    defect: str,
+    note: str,
+    *,
+    source_name: str,
+    source_line: int | None,
+    source_page: int | None,
+) -> ExtractedRecord:
+    """A defective source record whose text is not kept (it did not parse, and the
+    format's content cannot be located in it): its raw text is ``note``, redacted."""
+    return _text_record(
+        defect,
+        note,
+        source_name=source_name,
+        source_line=source_line,
+        source_page=source_page,
+        raw=_truncate(_clean(note)),
+    )

@@ -1,6 +1,9 @@
-"""Open the configured request log for a cycle (SPEC 2.1 files, 2.6 HTTP export API).
+"""Open the configured request log for a cycle (SPEC 2.1 files, 2.6 HTTP export API,
+2.7 input formats and LiteLLM's table).
 
-Its ``location`` is stored (``extraction_runs.source_location``) and shown in Dagster
+The source kind says where records come from (``files``, ``http``, ``database``); the
+input format (``extract/formats``) says how a source record becomes a 2.1 record. Its
+``location`` is stored (``extraction_runs.source_location``) and shown in Dagster
 metadata, so it is redacted like every stored string (SPEC 2.5).
 """
 
@@ -10,9 +13,19 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tokenreview_pipeline.config import FilesLogSource, HttpLogSource, TokenreviewConfig
+from tokenreview_pipeline.config import (
+    DatabaseLogSource,
+    FilesLogSource,
+    HttpLogSource,
+    TokenreviewConfig,
+)
 from tokenreview_pipeline.cycles import Cycle
-from tokenreview_pipeline.extract.files import iter_folder_records
+from tokenreview_pipeline.extract.formats import input_format
+from tokenreview_pipeline.extract.formats.litellm_database import (
+    SpendLogsDatabaseError,
+    check_spendlogs_table,
+    spendlogs_location,
+)
 from tokenreview_pipeline.extract.http import iter_http_records
 from tokenreview_pipeline.extract.records import ExtractedRecord, redact_value
 from tokenreview_pipeline.urls import safe_url
@@ -25,26 +38,44 @@ class RequestLogError(RuntimeError):
 @dataclass(frozen=True)
 class RequestLog:
     records: Iterator[ExtractedRecord]
-    kind: str  # files | http
+    kind: str  # files | http | database
     location: str  # the folder, or the URL without credentials; redacted
+    format: str = "tokenreview"
+
+
+def _secret_from_env(config: TokenreviewConfig, key: str, name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RequestLogError(
+            f"request_logs.{key} names {name}, which is not set "
+            f"(config {redact_value(str(config.path))[0]})"
+        )
+    return value
 
 
 def open_request_log(config: TokenreviewConfig, cycle: Cycle) -> RequestLog:
-    """The records of ``request_logs`` that a run for ``cycle`` reads (SPEC 4.1)."""
+    """The records of ``request_logs`` that a run for ``cycle`` reads (SPEC 4.1).
+
+    A files source yields every record of the folder; an HTTP export and LiteLLM's
+    table the read window of 4.2. A database that cannot be read raises
+    ``RequestLogError`` here, before anything is staged.
+    """
     source = config.request_logs
+    fmt = input_format(source)
     if isinstance(source, FilesLogSource):
         location = redact_value(str(source.path))[0]
-        return RequestLog(iter_folder_records(source.path), "files", location)
-    assert isinstance(source, HttpLogSource)
-    token = None
-    if source.token_env:
-        token = os.environ.get(source.token_env)
-        if not token:
-            raise RequestLogError(
-                f"request_logs.token_env names {source.token_env}, which is not set "
-                f"(config {redact_value(str(config.path))[0]})"
-            )
+        return RequestLog(fmt.folder_records(source.path), "files", location, fmt.name)
     start, end = cycle.read_window(config.thresholds.retry_span_s)
+    if isinstance(source, DatabaseLogSource):
+        url = _secret_from_env(config, "url_env", source.url_env)
+        try:
+            check_spendlogs_table(url)
+        except SpendLogsDatabaseError as exc:
+            raise RequestLogError(f"request_logs ({source.url_env}): {exc}") from None
+        records = fmt.database_records(url, start, end)
+        return RequestLog(records, "database", spendlogs_location(url), fmt.name)
+    assert isinstance(source, HttpLogSource)
+    token = _secret_from_env(config, "token_env", source.token_env) if source.token_env else None
     records = iter_http_records(
         source.url,
         token=token,
@@ -53,5 +84,6 @@ def open_request_log(config: TokenreviewConfig, cycle: Cycle) -> RequestLog:
         max_tries=source.max_tries,
         timeout_s=source.timeout_s,
         max_page_bytes=source.max_page_bytes,
+        records_of=fmt.http_item_records,
     )
-    return RequestLog(records, "http", redact_value(safe_url(source.url))[0])
+    return RequestLog(records, "http", redact_value(safe_url(source.url))[0], fmt.name)
