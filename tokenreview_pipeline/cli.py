@@ -95,13 +95,22 @@ def packet_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _engine(config: TokenreviewConfig):
-    engine = ledger.engine_for(config.database_url)
+def _ledger(url: str):
+    engine = ledger.engine_for(url)
     ledger.ensure_schema(engine)
     return engine
 
 
+def _engine(config: TokenreviewConfig):
+    return _ledger(config.database_url)
+
+
 # ----------------------------------------------------------------------- commands
+
+
+def dagster_home(config: TokenreviewConfig) -> Path:
+    """``$DAGSTER_HOME``, else ``.dagster`` beside the config (SPEC 7)."""
+    return Path(os.environ.get("DAGSTER_HOME") or (config.base_dir / ".dagster"))
 
 
 def run_cycle(
@@ -112,12 +121,17 @@ def run_cycle(
     instance=None,
     log_level: str = "CRITICAL",
     tags: dict[str, str] | None = None,
+    wait_s: float = 60.0,
+    say=None,
 ):
-    """Materialize the asset graph for one cycle through Dagster; returns the result."""
-    import dagster as dg
+    """Materialize the asset graph for one cycle through Dagster; returns the result.
 
-    from tokenreview_pipeline.defs import build_defs
-    from tokenreview_pipeline.defs.jobs import CYCLE_JOB
+    The run is a run of the code location's job (``cli_runs``): recorded in the instance
+    of ``DAGSTER_HOME`` (or ``instance``) with the location's origin, started once the
+    instance's run queue and the cycle allow it (waiting up to ``wait_s``, else
+    ``cli_runs.RunRefused``), and executed in this process.
+    """
+    from tokenreview_pipeline import cli_runs
     from tokenreview_pipeline.defs.run_params import REVIEW_DATE_TAG
 
     cycle = parse_cycle(cycle_id, config.cadence)
@@ -132,23 +146,28 @@ def run_cycle(
             f"{latest_complete_cycle(config.cadence, datetime.now(UTC).date()).cycle_id}"
         )
     review_date = review_date or datetime.now(UTC).date()
-    defs = build_defs(config, database_url=database_url or config.database_url)
-    job = defs.resolve_job_def(CYCLE_JOB)
     if instance is None:
-        home = Path(os.environ.get("DAGSTER_HOME") or (config.base_dir / ".dagster"))
-        if not home.exists():
-            # A home we create: a local SQLite-backed instance, telemetry off.
-            home.mkdir(parents=True)
-            (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-        os.environ["DAGSTER_HOME"] = str(home.resolve())
-        instance = dg.DagsterInstance.get()
-    return job.execute_in_process(
-        partition_key=cycle.cycle_id,
-        instance=instance,
+        instance = cli_runs.open_instance(dagster_home(config))
+    recon_job = cli_runs.reconstructable_cycle_job(config.path, database_url)
+    run = cli_runs.create_cycle_run(
+        instance,
+        recon_job,
+        cycle.cycle_id,
         tags={REVIEW_DATE_TAG: review_date.isoformat(), **(tags or {})},
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        raise_on_error=False,
     )
+    try:
+        cli_runs.wait_for_turn(
+            instance,
+            run,
+            wait_s=wait_s,
+            ledger_engine=_ledger(database_url or config.database_url),
+            say=say or (lambda text: print(f"tokenreview: {text}", file=sys.stderr)),
+        )
+    except cli_runs.RunRefused:
+        instance.delete_run(run.run_id)  # never started: nothing to show in the UI
+        raise
+    return cli_runs.execute_cycle_run(instance, recon_job, run)
 
 
 def failed_checks(result) -> list[tuple[str, str, str]]:
@@ -211,10 +230,21 @@ def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from tokenreview_pipeline.cli_runs import RunRefused
+
     config = _load_for_run(args)
-    result = run_cycle(
-        config, args.cycle, args.review_date, args.database_url, log_level=args.log_level
-    )
+    try:
+        result = run_cycle(
+            config,
+            args.cycle,
+            args.review_date,
+            args.database_url,
+            log_level=args.log_level,
+            wait_s=args.wait,
+        )
+    except RunRefused as exc:
+        print(f"tokenreview: {exc}", file=sys.stderr)
+        return 1
     _summary(config, parse_cycle(args.cycle, config.cadence).cycle_id, result, sys.stdout)
     return 0 if result.success else 1
 
@@ -232,6 +262,8 @@ def cycles_between(first: date, last: date, cadence: str) -> list[str]:
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Run past cycles one after another, oldest first; one Dagster run per cycle,
     tagged with a shared backfill id so the UI groups them."""
+    from tokenreview_pipeline.cli_runs import RunRefused
+
     config = _load_for_run(args)
     if args.last < args.first:
         raise CliError(f"--to {args.last} is before --from {args.first}")
@@ -239,14 +271,20 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     backfill_id = datetime.now(UTC).strftime("cli-%Y%m%dT%H%M%SZ")
     failed = []
     for cycle_id in cycles:
-        result = run_cycle(
-            config,
-            cycle_id,
-            args.review_date,
-            args.database_url,
-            log_level=args.log_level,
-            tags={"tokenreview/backfill": backfill_id},
-        )
+        try:
+            result = run_cycle(
+                config,
+                cycle_id,
+                args.review_date,
+                args.database_url,
+                log_level=args.log_level,
+                tags={"tokenreview/backfill": backfill_id},
+                wait_s=args.wait,
+            )
+        except RunRefused as exc:
+            print(f"cycle {cycle_id}: not run: {exc}")
+            failed.append(cycle_id)
+            continue
         _summary(config, cycle_id, result, sys.stdout)
         if not result.success:
             failed.append(cycle_id)
@@ -359,6 +397,16 @@ def build_parser() -> argparse.ArgumentParser:
         if workload:
             p.add_argument("--workload", required=True, help="workload_tag to explain")
 
+    def wait_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--wait",
+            type=float,
+            default=60.0,
+            metavar="SECONDS",
+            help="how long to wait for another run of the cycle (or a full run queue) "
+            "before refusing with exit 1 (default: 60)",
+        )
+
     p = sub.add_parser("run", help="materialize one cycle through Dagster")
     ledger_args(p)
     p.add_argument("--review-date", type=_date, help="review date (default: today, UTC)")
@@ -369,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Dagster events printed to the console (default: none; the summary names "
         "failures and the full event log is in the Dagster instance)",
     )
+    wait_arg(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("backfill", help="run every cycle from --from to --to, oldest first")
@@ -387,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log-level", default="CRITICAL", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
     )
+    wait_arg(p)
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("packets", help="print a cycle's review packets")

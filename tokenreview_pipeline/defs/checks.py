@@ -7,6 +7,7 @@ assets do not run and the model is not published), ``warn`` checks report findin
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import dagster as dg
@@ -16,13 +17,26 @@ from tokenreview_pipeline.sql_models import CheckOutcome, SqlCheck
 _SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
 
 
-def check_specs(asset: str, checks: Sequence[SqlCheck]) -> list[dg.AssetCheckSpec]:
-    return [
-        dg.AssetCheckSpec(
-            c.name, asset=asset, blocking=c.severity == "error", description=c.description
-        )
-        for c in checks
-    ]
+def check_specs(
+    asset: str, checks: Sequence[SqlCheck], partitions: dg.PartitionsDefinition
+) -> list[dg.AssetCheckSpec]:
+    """The asset's check specs, partitioned like the asset: each evaluation belongs to
+    the cycle the run checked (an unpartitioned spec of a partitioned asset records the
+    result with no partition and a SKIPPED evaluation for the cycle's partition).
+    Partitioned check specs are a Dagster 1.13 preview feature; its warning is silenced
+    here, where it is used on purpose."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return [
+            dg.AssetCheckSpec(
+                c.name,
+                asset=asset,
+                blocking=c.severity == "error",
+                description=c.description,
+                partitions_def=partitions,
+            )
+            for c in checks
+        ]
 
 
 def _metadata_value(value: object) -> object:

@@ -49,7 +49,7 @@ def model_asset(model: SqlModel, partitions: dg.PartitionsDefinition) -> dg.Asse
         owners=OWNERS,
         description=model.description,
         metadata=definition_metadata(model.table, sql_file=str(model.path.name)),
-        check_specs=check_specs(model.name, model.checks),
+        check_specs=check_specs(model.name, model.checks, partitions),
     )
     def _model(
         context: dg.AssetExecutionContext,
