@@ -319,11 +319,14 @@ def cmd_packets(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from tokenreview_pipeline.explain import explain_workload
+    from tokenreview_pipeline.explain import UnknownWorkload, explain_workload
 
     config = _load(args)
     cycle = parse_cycle(args.cycle, config.cadence)
-    text = explain_workload(_engine(config), cycle.cycle_id, args.workload)
+    try:
+        text = explain_workload(_engine(config), cycle.cycle_id, args.workload)
+    except UnknownWorkload as exc:  # SPEC 7: a workload the cycle does not have exits 2
+        raise CliError(str(exc)) from None
     print(text)
     return 0
 
@@ -351,11 +354,25 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_WORKSPACE = """\
+# Written by `tokenreview demo`: the code location the demo's runs belong to.
+load_from:
+  - python_module:
+      module_name: {module}
+      location_name: {location}
+"""
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Sample data for the latest complete cycle (and the cycle before it, which the
+    sample also holds), every complete cycle run oldest first on SQLite, so the Dagster
+    UI shows only real cycles, all materialized, and plots have more than one point."""
+    from tokenreview_pipeline.cli_runs import CODE_LOCATION, CODE_LOCATION_MODULE
     from tokenreview_pipeline.packet_tables import fetch_packets, packets_text
     from tokenreview_pipeline.sample import generate_sample
 
-    cycle = latest_complete_cycle("weekly", datetime.now(UTC).date())
+    now = datetime.now(UTC)
+    cycle = latest_complete_cycle("weekly", now.date())
     outdir = Path(args.outdir).resolve()
     sample = generate_sample(
         outdir, seed=args.seed, attempts=args.attempts, cycle_start=cycle.start.date()
@@ -363,18 +380,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db_path = outdir / "tokenreview.db"
     database_url = f"sqlite:///{db_path}"
     config = load_config(sample.config_path, database_url=database_url)
-    print(f"demo: {sample.attempts_written} sample records for cycle {cycle.cycle_id} in {outdir}")
-    result = run_cycle(config, cycle.cycle_id, database_url=database_url)
-    _summary(config, cycle.cycle_id, result, sys.stdout)
+    (outdir / "workspace.yaml").write_text(
+        DEMO_WORKSPACE.format(module=CODE_LOCATION_MODULE, location=CODE_LOCATION)
+    )
+    complete = [c for c in sample.cycle_ids if parse_cycle(c, config.cadence).end <= now]
+    print(
+        f"demo: {sample.attempts_written} sample records for cycle(s) {', '.join(complete)} "
+        f"in {outdir}"
+    )
+    failed = False
+    for cycle_id in complete:
+        result = run_cycle(config, cycle_id, database_url=database_url)
+        _summary(config, cycle_id, result, sys.stdout)
+        failed = failed or not result.success
     print()
     print(packets_text(fetch_packets(_engine(config), cycle.cycle_id)))
     print()
     print(f"Ledger: {db_path} (query it with sqlite3).")
     print(
-        f"Explore: DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG="
+        f"Explore: cd {outdir} && DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG="
         f"{sample.config_path} dagster dev"
     )
-    return 0 if result.success else 1
+    return 1 if failed else 0
 
 
 # ----------------------------------------------------------------------- parser

@@ -70,7 +70,7 @@ def model_asset(model: SqlModel, partitions: dg.PartitionsDefinition) -> dg.Asse
                 "written_to": run.table,
                 **extra_metadata(model.metadata, writer.engine, cycle.cycle_id, run.table),
             },
-            check_results=[check_result(o) for o in run.checks],
+            check_results=[check_result(o, cycle.cycle_id, run.rows) for o in run.checks],
         )
 
     return _model
