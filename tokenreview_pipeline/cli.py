@@ -3,6 +3,7 @@
     tokenreview run      --config PATH --cycle YYYY-MM-DD [--review-date YYYY-MM-DD]
     tokenreview packets  --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
     tokenreview explain  --config PATH --cycle YYYY-MM-DD --workload W
+    tokenreview report   --config PATH --cycle YYYY-MM-DD [--workload W] --out FILE.html
     tokenreview demo     [--outdir DIR]
     tokenreview generate OUTDIR [--seed S] [--attempts N] [--cycle YYYY-MM-DD]
                          [--cadence daily|weekly|monthly] [--csv-share F] [--gzip-share F]
@@ -331,6 +332,25 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from tokenreview_pipeline.report import ReportError, render_report, write_report
+
+    config = _load(args)
+    cycle = parse_cycle(args.cycle, config.cadence)
+    try:
+        html = render_report(
+            _engine(config),
+            cycle,
+            workload=args.workload,
+            ledger_url=ledger.redact_url(config.database_url),
+        )
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    path = write_report(Path(args.out), html)
+    print(f"report for cycle {cycle.cycle_id}: {path.resolve()}")
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from tokenreview_pipeline.sample import generate_sample
 
@@ -474,6 +494,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="explain one workload's packets")
     ledger_args(p, workload=True)
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("report", help="a self-contained HTML report for the review meeting")
+    ledger_args(p)
+    p.add_argument("--workload", help="only this workload_tag")
+    p.add_argument("--out", required=True, help="the HTML file to write (FILE.html)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="sample data, one cycle on SQLite, packets printed")
     p.add_argument("--outdir", default="tokenreview-demo", help="where to write the demo")
