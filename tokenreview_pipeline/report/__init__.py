@@ -85,7 +85,7 @@ def render_report(
             packet_columns=PACKET_COLUMNS,
             budget_columns=BUDGET_COLUMNS,
             causes=[c.name for c in PACKET_CAUSE_ORDER],
-            generated_at=datetime.now(timezone.utc),
+            generated_at=datetime.now(timezone.utc),  # noqa: UP017 (Python 3.10)
             ledger_url=ledger_url,
         )
     )
