@@ -80,8 +80,7 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "source_name": "The file (or HTTP source) the record came from.",
         "source_line": "Its line in the file (1-based), when read from a file.",
         "source_page": "Its page, when read from the HTTP log export.",
-        "reason": "The first defect found (SPEC 4.1), e.g. malformed_json or "
-        "missing_field:model.",
+        "reason": "The first defect found (SPEC 4.1), e.g. malformed_json or missing_field:model.",
         "attempt_id": "The record's attempt_id, when it could be read.",
         "timestamp": "The record's timestamp, when it could be read.",
         "raw_redacted": "The raw record, secrets redacted and content fields removed, at "
@@ -131,8 +130,7 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "est_cost_usd": "Estimated cost in USD; null when any attempt's cost is unknown.",
         "retry_cost_usd": "Estimated cost of the retries; null when any cost is unknown.",
         "retry_cost_share": "retry_cost_usd / est_cost_usd; null when unknown or zero.",
-        "unit_metric": "The unit cost's metric: cost_per_1k_tokens or "
-        "cost_per_successful_request.",
+        "unit_metric": "The unit cost's metric: cost_per_1k_tokens or cost_per_successful_request.",
         "unit_cost": "est_cost_usd per unit_metric; null when the cost is unknown or the "
         "denominator is zero.",
         "pricing_snapshot_id": "The pricing snapshot used (SHA-256 of the fetched bytes).",
@@ -195,8 +193,7 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "SubAccountName": "The owner_tag, when known.",
         "RegionId": "Null (not known from the request log).",
         "RegionName": "Null (not known from the request log).",
-        "Tags": "JSON object with exactly owner_tag, workload_tag, environment, "
-        "request_class.",
+        "Tags": "JSON object with exactly owner_tag, workload_tag, environment, request_class.",
         "AllocatedMethodId": "tokenreview-allocation-rules.",
         "AllocatedMethodDetails": 'JSON object {"rule_ids": [...]}, sorted.',
         "AllocatedResourceId": "<workload_tag>/<request_class>.",

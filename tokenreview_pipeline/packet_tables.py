@@ -86,9 +86,5 @@ def packets_text(packets: list[dict[str, Any]]) -> str:
 def packets_markdown(engine: Engine, cycle_id: str, table: str | None = None) -> str:
     packets = fetch_packets(engine, cycle_id, table=table)
     passed = sum(1 for p in packets if p["result"] == "pass")
-    table = (
-        markdown_table(packets, UI_COLUMNS)
-        if packets
-        else "(no packets)"
-    )
+    table = markdown_table(packets, UI_COLUMNS) if packets else "(no packets)"
     return f"{table}\n\n{len(packets)} packet(s): {passed} pass, {len(packets) - passed} fail."

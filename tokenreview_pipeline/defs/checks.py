@@ -102,9 +102,7 @@ def check_result(
     status row."""
     metadata: dict[str, object] = {"cycle_id": cycle_id}
     if outcome.status is not None:
-        metadata.update(
-            {k: _metadata_value(v) for k, v in outcome.status.items() if k != "passed"}
-        )
+        metadata.update({k: _metadata_value(v) for k, v in outcome.status.items() if k != "passed"})
         rows: list[dict] = []
     else:
         rows = [{k: _decoded(v) for k, v in row.items()} for row in outcome.sample]
