@@ -47,7 +47,7 @@ def fetch_packets(
 
 def cell(value: Any) -> str:
     """A value as people read it: costs to 1e-6, JSON arrays (stored as text or decoded)
-    as comma lists, a note's lines joined on one line."""
+    as comma lists, a note's lines on one line."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -61,7 +61,7 @@ def cell(value: Any) -> str:
             return value
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "-"
-    return str(value).replace("\n", "; ")
+    return " ".join(str(value).splitlines())  # a note's lines are sentences
 
 
 def markdown_table(rows: list[dict[str, Any]], columns: tuple[str, ...] | list[str]) -> str:

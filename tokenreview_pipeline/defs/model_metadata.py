@@ -55,6 +55,13 @@ def packet_measures(packets: list[dict]) -> dict[str, object]:
         "retry_share": _number(retries / attempts if attempts else None),
         "est_cost_usd": _number(_sum_or_none([p["est_cost_usd"] for p in packets])),
         "retry_cost_usd": _number(_sum_or_none([p["retry_cost_usd"] for p in packets])),
+        # The same over the packets whose cost is known: a series that plots every cycle.
+        "priced_est_cost_usd": dg.MetadataValue.float(
+            float(sum(p["est_cost_usd"] or 0 for p in packets))
+        ),
+        "priced_retry_cost_usd": dg.MetadataValue.float(
+            float(sum(p["retry_cost_usd"] or 0 for p in packets))
+        ),
     }
     for cause in PACKET_CAUSE_ORDER:
         measures[cause.packet_column] = dg.MetadataValue.int(
