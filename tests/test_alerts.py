@@ -125,3 +125,35 @@ def test_no_alerts_block_sends_nothing(tmp_path, db_url, instance):
     cfg = _scenario(tmp_path, db_url, None)
     run_cycle(load_config(cfg, database_url=db_url), CYCLE, REVIEW_DATE, db_url, instance=instance)
     assert "no alerts block" in _evaluate(instance, cfg, db_url).skip_message
+
+
+@pytest.mark.parametrize(
+    ("alerts", "message"),
+    [
+        ({"ui_base_url": "http://127.0.0.1:3000"}, "alerts.webhook_url_env"),
+        ({"webhook_url_env": "not a name"}, "alerts.webhook_url_env"),
+        ({"webhook_url_env": ENV, "ui_base_url": "ftp://x"}, "alerts.ui_base_url"),
+        ({"webhook_url_env": ENV, "timeout_s": 0}, "alerts.timeout_s"),
+        ({"webhook_url_env": ENV, "max_tries": 11}, "alerts.max_tries"),
+        ({"webhook_url_env": ENV, "url": "https://hooks.example/x"}, "alerts.url"),
+    ],
+)
+def test_alerts_config_errors_name_the_key(tmp_path, alerts, message):
+    from tokenreview_pipeline.errors import ConfigError
+
+    cfg = write_scenario(tmp_path, [attempt("a1", ts(1))], extra_config={"alerts": alerts})
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        load_config(cfg)
+
+
+def test_alerts_config_defaults(tmp_path):
+    cfg = write_scenario(
+        tmp_path, [attempt("a1", ts(1))], extra_config={"alerts": {"webhook_url_env": ENV}}
+    )
+    alerts = load_config(cfg).alerts
+    assert (alerts.webhook_url_env, alerts.ui_base_url, alerts.timeout_s, alerts.max_tries) == (
+        ENV,
+        None,
+        10.0,
+        3,
+    )
