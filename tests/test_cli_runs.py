@@ -133,7 +133,8 @@ def _started_run(instance, cfg, db_url, pid: int) -> dg.DagsterRun:
     )
 
 
-def test_a_live_run_of_the_cycle_is_named_and_the_cli_exits_1(tmp_path, db_url, home, capsys):
+def test_a_live_run_of_the_cycle_is_named_and_the_cli_exits_1(tmp_path, home, capsys):
+    db_url = f"sqlite:///{tmp_path / 'ledger.db'}"  # the instance is under test, not the ledger
     cfg = write_scenario(tmp_path, _records())
     instance = cli_runs.open_instance(home)
     other = _started_run(instance, cfg, db_url, os.getpid())  # this process: alive
@@ -146,7 +147,8 @@ def test_a_live_run_of_the_cycle_is_named_and_the_cli_exits_1(tmp_path, db_url, 
     instance.dispose()
 
 
-def test_the_cli_waits_for_the_run_ahead_then_starts(tmp_path, db_url, home, capsys):
+def test_the_cli_waits_for_the_run_ahead_then_starts(tmp_path, home, capsys):
+    db_url = f"sqlite:///{tmp_path / 'ledger.db'}"  # the instance is under test, not the ledger
     cfg = write_scenario(tmp_path, _records())
     instance = cli_runs.open_instance(home)
     other = _started_run(instance, cfg, db_url, os.getpid())
@@ -162,7 +164,8 @@ def test_the_cli_waits_for_the_run_ahead_then_starts(tmp_path, db_url, home, cap
     instance.dispose()
 
 
-def test_a_started_run_whose_process_is_gone_is_marked_failed(tmp_path, db_url, home):
+def test_a_started_run_whose_process_is_gone_is_marked_failed(tmp_path, home):
+    db_url = f"sqlite:///{tmp_path / 'ledger.db'}"  # the instance is under test, not the ledger
     cfg = write_scenario(tmp_path, _records())
     instance = cli_runs.open_instance(home)
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -174,7 +177,8 @@ def test_a_started_run_whose_process_is_gone_is_marked_failed(tmp_path, db_url, 
     instance.dispose()
 
 
-def test_the_instance_queue_limits_are_honoured(tmp_path, db_url, home, capsys):
+def test_the_instance_queue_limits_are_honoured(tmp_path, home, capsys):
+    db_url = f"sqlite:///{tmp_path / 'ledger.db'}"  # the instance is under test, not the ledger
     """deploy/dagster.yaml's run coordinator: a limit on another tag blocks the run too."""
     home.mkdir()
     (home / "dagster.yaml").write_text(
