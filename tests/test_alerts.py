@@ -7,6 +7,7 @@ import logging
 
 import dagster as dg
 import pytest
+from budget_rows import add_budget_decision
 from scenario import CYCLE, REVIEW_DATE, attempt, ts, write_scenario
 from webhook_server import WebhookServer
 
@@ -69,6 +70,9 @@ def test_alert_after_500_then_success_once_per_cycle_and_check(
         result = run_cycle(config, CYCLE, REVIEW_DATE, db_url, instance=instance)
         assert result.success
 
+        add_budget_decision(
+            db_url, {"cycle_id": CYCLE, "workload_tag": "search-web", "decision": "paused"}
+        )
         first = _evaluate(instance, cfg, db_url)
         assert server.posts == 2  # the 500, then the delivery
         ((path, body),) = server.received
@@ -80,6 +84,8 @@ def test_alert_after_500_then_success_once_per_cycle_and_check(
         assert body["run_url"] == f"http://127.0.0.1:3000/runs/{result.run_id}"
         assert f"cycle {CYCLE}" in body["text"] and "evidence_requirements_met" in body["text"]
         assert "1 of 2 packets fail" in body["text"]
+        assert body["paused_workloads"] == ["search-web"]
+        assert "budget change paused: search-web" in body["text"]
 
         # The next tick: nothing new for the cycle, nothing sent.
         again = _evaluate(instance, cfg, db_url, cursor=first.cursor)
@@ -91,7 +97,8 @@ def test_alert_after_500_then_success_once_per_cycle_and_check(
         third = _evaluate(instance, cfg, db_url, cursor=again.cursor)
         assert server.posts == 2
         assert json.loads(third.cursor)["sent"][CYCLE] == [
-            "check:review_packets.evidence_requirements_met"
+            "check:review_packets.evidence_requirements_met",
+            "paused:search-web",
         ]
     assert SECRET not in caplog.text
 

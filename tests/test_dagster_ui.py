@@ -9,7 +9,6 @@ Skips when Chromium (Debian's ``chromium``) or Playwright is absent. With
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,18 +18,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import launch, require_chromium
 
 from tokenreview_pipeline.cli import main
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 STARTUP_S = 180
 
@@ -54,9 +45,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def demo_ui(tmp_path_factory):
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    require_chromium()
     outdir = tmp_path_factory.mktemp("ui") / "demo"
     saved = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(outdir / ".dagster")
@@ -109,7 +98,7 @@ def page(demo_ui):
 
     base, _ = demo_ui
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.set_default_timeout(60_000)
         page.goto(f"{base}/assets/review_packets?view=checks")

@@ -4,25 +4,16 @@ evidence, and the HTML report (opened offline in headless Chromium)."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import launch, require_chromium
+from budget_rows import add_budget_decision
 from scenario import CYCLE, DEFAULT_RULES, attempt, run, ts, write_scenario
 
 from tokenreview_pipeline.cli import main
 from tokenreview_pipeline.contract import PACKET_CAUSE_ORDER, Reason
 from tokenreview_pipeline.defs.model_metadata import RECONCILIATION_COUNTS
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 RULES = [
     *DEFAULT_RULES,
@@ -163,9 +154,9 @@ def test_explain_names_the_requests_behind_each_note(scenario, db_url, capsys):
 
 def _open_offline(page_file: Path) -> tuple[list[str], str, int]:
     """Open a file in headless Chromium; the URLs it requested, its text, its SVGs."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = require_chromium()
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page()
             requested: list[str] = []
@@ -189,10 +180,29 @@ def test_report_is_one_file_that_opens_offline(scenario, db_url, tmp_path, capsy
     assert main([*args, "--workload", "nope", "--out", str(tmp_path / "x.html")]) == 2
     assert "workloads in this cycle" in capsys.readouterr().err
 
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
     requested, text, svgs = _open_offline(out)
     assert requested == [out.as_uri()]  # nothing but the file itself
     assert svgs == 3
     assert "Packets and their results" in text and "search-orph" in text
     assert "the pipeline operator must add a rule for them" in text
+
+
+def test_report_shows_the_budget_decisions_when_reviewed(scenario, db_url, tmp_path):
+    cfg, _ = scenario
+    add_budget_decision(
+        db_url,
+        {
+            "cycle_id": CYCLE,
+            "workload_tag": "search-orph",
+            "decision": "paused",
+            "budget_usd": 250.0,
+            "pause_reasons": '["retry_cause_known"]',
+            "notes": "retry_cause_known: the owner must supply status codes.",
+        },
+    )
+    out = tmp_path / "report.html"
+    args = ["report", "--config", str(cfg), "--cycle", CYCLE, "--database-url", db_url]
+    assert main([*args, "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    budgets = html[html.index('id="budgets"') :]
+    assert "paused" in budgets and "$250.000000" in budgets and "retry_cause_known" in budgets
