@@ -5,6 +5,7 @@
 -- records outside the read window, and read-window attempts of logical requests
 -- that began in another cycle. redacted_values counts values replaced in staged
 -- attempts. One row per cycle, replaced by each run (run_id names the run).
+-- metadata: extraction_counts
 WITH dispositions AS (
     SELECT
         SUM(CASE WHEN disposition = 'quarantined' THEN 1 ELSE 0 END) AS quarantined,

@@ -1,6 +1,7 @@
 -- Defective records of the cycle (SPEC 4.1): those timestamped in the cycle and
 -- those with no usable timestamp. Each keeps its source (file and line, or page),
 -- the reason, and the redacted raw text without content fields (at most 4 KiB).
+-- metadata: quarantine_reasons
 SELECT
     s.cycle_id,
     s.read_seq,

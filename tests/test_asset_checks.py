@@ -235,7 +235,7 @@ def test_evidence_failures_are_warn_findings_and_the_run_exits_0(
         "production:/v1/chat/completions",
         None,
     )
-    assert json.loads(finding["failed_requirements"]) == [
+    assert finding["failed_requirements"] == [
         "owner_identified",
         "workload_tagged",
         "allocation_rule_checked",

@@ -719,7 +719,7 @@ def test_checks_report_paused_over_budget_and_unmatched_at_warn(two_cycles):
         ("search-zero", "paused"),
         ("shared", "paused"),
     ]
-    assert json.loads(sample[1]["pause_reasons"]) == [
+    assert sample[1]["pause_reasons"] == [
         "retry_cause_known",
         "pricing_source_checked",
         "unit_metric_defined",

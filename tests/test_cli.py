@@ -96,9 +96,9 @@ def test_explain_lists_missing_evidence_and_models(tmp_path, db_url, capsys):
                 db_url,
             ]
         )
-        == 0
+        == 2  # SPEC 7: an unknown workload exits 2, listing the ones the cycle has
     )
-    assert "Workloads in this cycle: w1" in capsys.readouterr().out
+    assert "Workloads in this cycle: w1" in capsys.readouterr().err
 
 
 def test_generate_and_config_errors_exit_2_with_a_message(tmp_path, capsys):

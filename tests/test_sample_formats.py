@@ -59,8 +59,14 @@ def test_demo_with_a_format_and_explain_of_hidden_gateway_retries(tmp_path, caps
     assert code == 0 and "(format litellm_spendlogs)" in out
     assert "formats/litellm_spendlogs/request_logs" in out
     engine = ledger.engine_for(f"sqlite:///{outdir / 'tokenreview.db'}")
-    (runs,) = rows(f"sqlite:///{outdir / 'tokenreview.db'}", "extraction_runs", cycle=None)
-    attempts = rows(f"sqlite:///{outdir / 'tokenreview.db'}", "request_attempts", cycle=None)
+    # the demo runs every complete cycle of the sample; look at the latest
+    runs = max(
+        rows(f"sqlite:///{outdir / 'tokenreview.db'}", "extraction_runs", cycle=None),
+        key=lambda r: r["cycle_id"],
+    )
+    attempts = rows(
+        f"sqlite:///{outdir / 'tokenreview.db'}", "request_attempts", cycle=runs["cycle_id"]
+    )
     hidden = [a for a in attempts if a["gateway_retries"]]
     assert hidden and runs["source_location"].endswith("litellm_spendlogs/request_logs")
     target = hidden[0]

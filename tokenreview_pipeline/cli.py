@@ -4,6 +4,7 @@
     tokenreview packets  --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
     tokenreview explain  --config PATH --cycle YYYY-MM-DD --workload W
     tokenreview budget   --config PATH --cycle YYYY-MM-DD [--format table|csv|json]
+    tokenreview report   --config PATH --cycle YYYY-MM-DD [--workload W] --out FILE.html
     tokenreview demo     [--outdir DIR] [--format tokenreview|litellm_spendlogs|mapped|otlp_json]
     tokenreview generate OUTDIR [--seed S] [--attempts N] [--cycle YYYY-MM-DD]
                          [--cadence daily|weekly|monthly] [--csv-share F] [--gzip-share F]
@@ -111,13 +112,22 @@ def budget_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return _records(rows, BUDGET_JSON_COLUMNS)
 
 
-def _engine(config: TokenreviewConfig):
-    engine = ledger.engine_for(config.database_url)
+def _ledger(url: str):
+    engine = ledger.engine_for(url)
     ledger.ensure_schema(engine)
     return engine
 
 
+def _engine(config: TokenreviewConfig):
+    return _ledger(config.database_url)
+
+
 # ----------------------------------------------------------------------- commands
+
+
+def dagster_home(config: TokenreviewConfig) -> Path:
+    """``$DAGSTER_HOME``, else ``.dagster`` beside the config (SPEC 7)."""
+    return Path(os.environ.get("DAGSTER_HOME") or (config.base_dir / ".dagster"))
 
 
 def run_cycle(
@@ -128,12 +138,17 @@ def run_cycle(
     instance=None,
     log_level: str = "CRITICAL",
     tags: dict[str, str] | None = None,
+    wait_s: float = 60.0,
+    say=None,
 ):
-    """Materialize the asset graph for one cycle through Dagster; returns the result."""
-    import dagster as dg
+    """Materialize the asset graph for one cycle through Dagster; returns the result.
 
-    from tokenreview_pipeline.defs import build_defs
-    from tokenreview_pipeline.defs.jobs import CYCLE_JOB
+    The run is a run of the code location's job (``cli_runs``): recorded in the instance
+    of ``DAGSTER_HOME`` (or ``instance``) with the location's origin, started once the
+    instance's run queue and the cycle allow it (waiting up to ``wait_s``, else
+    ``cli_runs.RunRefused``), and executed in this process.
+    """
+    from tokenreview_pipeline import cli_runs
     from tokenreview_pipeline.defs.run_params import REVIEW_DATE_TAG
 
     cycle = parse_cycle(cycle_id, config.cadence)
@@ -148,23 +163,28 @@ def run_cycle(
             f"{latest_complete_cycle(config.cadence, datetime.now(UTC).date()).cycle_id}"
         )
     review_date = review_date or datetime.now(UTC).date()
-    defs = build_defs(config, database_url=database_url or config.database_url)
-    job = defs.resolve_job_def(CYCLE_JOB)
     if instance is None:
-        home = Path(os.environ.get("DAGSTER_HOME") or (config.base_dir / ".dagster"))
-        if not home.exists():
-            # A home we create: a local SQLite-backed instance, telemetry off.
-            home.mkdir(parents=True)
-            (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-        os.environ["DAGSTER_HOME"] = str(home.resolve())
-        instance = dg.DagsterInstance.get()
-    return job.execute_in_process(
-        partition_key=cycle.cycle_id,
-        instance=instance,
+        instance = cli_runs.open_instance(dagster_home(config))
+    recon_job = cli_runs.reconstructable_cycle_job(config.path, database_url)
+    run = cli_runs.create_cycle_run(
+        instance,
+        recon_job,
+        cycle.cycle_id,
         tags={REVIEW_DATE_TAG: review_date.isoformat(), **(tags or {})},
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        raise_on_error=False,
     )
+    try:
+        cli_runs.wait_for_turn(
+            instance,
+            run,
+            wait_s=wait_s,
+            ledger_engine=_ledger(database_url or config.database_url),
+            say=say or (lambda text: print(f"tokenreview: {text}", file=sys.stderr)),
+        )
+    except cli_runs.RunRefused:
+        instance.delete_run(run.run_id)  # never started: nothing to show in the UI
+        raise
+    return cli_runs.execute_cycle_run(instance, recon_job, run)
 
 
 def failed_checks(result) -> list[tuple[str, str, str]]:
@@ -227,10 +247,21 @@ def _summary(config: TokenreviewConfig, cycle_id: str, result, out) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from tokenreview_pipeline.cli_runs import RunRefused
+
     config = _load_for_run(args)
-    result = run_cycle(
-        config, args.cycle, args.review_date, args.database_url, log_level=args.log_level
-    )
+    try:
+        result = run_cycle(
+            config,
+            args.cycle,
+            args.review_date,
+            args.database_url,
+            log_level=args.log_level,
+            wait_s=args.wait,
+        )
+    except RunRefused as exc:
+        print(f"tokenreview: {exc}", file=sys.stderr)
+        return 1
     _summary(config, parse_cycle(args.cycle, config.cadence).cycle_id, result, sys.stdout)
     return 0 if result.success else 1
 
@@ -248,6 +279,8 @@ def cycles_between(first: date, last: date, cadence: str) -> list[str]:
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Run past cycles one after another, oldest first; one Dagster run per cycle,
     tagged with a shared backfill id so the UI groups them."""
+    from tokenreview_pipeline.cli_runs import RunRefused
+
     config = _load_for_run(args)
     if args.last < args.first:
         raise CliError(f"--to {args.last} is before --from {args.first}")
@@ -255,14 +288,20 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     backfill_id = datetime.now(UTC).strftime("cli-%Y%m%dT%H%M%SZ")
     failed = []
     for cycle_id in cycles:
-        result = run_cycle(
-            config,
-            cycle_id,
-            args.review_date,
-            args.database_url,
-            log_level=args.log_level,
-            tags={"tokenreview/backfill": backfill_id},
-        )
+        try:
+            result = run_cycle(
+                config,
+                cycle_id,
+                args.review_date,
+                args.database_url,
+                log_level=args.log_level,
+                tags={"tokenreview/backfill": backfill_id},
+                wait_s=args.wait,
+            )
+        except RunRefused as exc:
+            print(f"cycle {cycle_id}: not run: {exc}")
+            failed.append(cycle_id)
+            continue
         _summary(config, cycle_id, result, sys.stdout)
         if not result.success:
             failed.append(cycle_id)
@@ -326,12 +365,34 @@ def cmd_budget(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from tokenreview_pipeline.explain import explain_workload
+    from tokenreview_pipeline.explain import UnknownWorkload, explain_workload
 
     config = _load(args)
     cycle = parse_cycle(args.cycle, config.cadence)
-    text = explain_workload(_engine(config), cycle.cycle_id, args.workload)
+    try:
+        text = explain_workload(_engine(config), cycle.cycle_id, args.workload)
+    except UnknownWorkload as exc:  # SPEC 7: a workload the cycle does not have exits 2
+        raise CliError(str(exc)) from None
     print(text)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tokenreview_pipeline.report import ReportError, render_report, write_report
+
+    config = _load(args)
+    cycle = parse_cycle(args.cycle, config.cadence)
+    try:
+        html = render_report(
+            _engine(config),
+            cycle,
+            workload=args.workload,
+            ledger_url=ledger.redact_url(config.database_url),
+        )
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    path = write_report(Path(args.out), html)
+    print(f"report for cycle {cycle.cycle_id}: {path.resolve()}")
     return 0
 
 
@@ -358,11 +419,25 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_WORKSPACE = """\
+# Written by `tokenreview demo`: the code location the demo's runs belong to.
+load_from:
+  - python_module:
+      module_name: {module}
+      location_name: {location}
+"""
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Sample data for the latest complete cycle (and the cycle before it, which the
+    sample also holds), every complete cycle run oldest first on SQLite, so the Dagster
+    UI shows only real cycles, all materialized, and plots have more than one point."""
+    from tokenreview_pipeline.cli_runs import CODE_LOCATION, CODE_LOCATION_MODULE
     from tokenreview_pipeline.packet_tables import fetch_packets, packets_text
     from tokenreview_pipeline.sample import generate_sample
 
-    cycle = latest_complete_cycle("weekly", datetime.now(UTC).date())
+    now = datetime.now(UTC)
+    cycle = latest_complete_cycle("weekly", now.date())
     outdir = Path(args.outdir).resolve()
     sample = generate_sample(
         outdir, seed=args.seed, attempts=args.attempts, cycle_start=cycle.start.date()
@@ -375,20 +450,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db_path = outdir / "tokenreview.db"
     database_url = f"sqlite:///{db_path}"
     config = load_config(config_path, database_url=database_url)
-    print(
-        f"demo: {sample.attempts_written} sample records for cycle {cycle.cycle_id} in "
-        f"{config.request_logs.path} (format {args.format})"
+    (outdir / "workspace.yaml").write_text(
+        DEMO_WORKSPACE.format(module=CODE_LOCATION_MODULE, location=CODE_LOCATION)
     )
-    result = run_cycle(config, cycle.cycle_id, database_url=database_url)
-    _summary(config, cycle.cycle_id, result, sys.stdout)
+    complete = [c for c in sample.cycle_ids if parse_cycle(c, config.cadence).end <= now]
+    print(
+        f"demo: {sample.attempts_written} sample records for cycle(s) {', '.join(complete)} "
+        f"in {config.request_logs.path} (format {args.format})"
+    )
+    failed = False
+    for cycle_id in complete:
+        result = run_cycle(config, cycle_id, database_url=database_url)
+        _summary(config, cycle_id, result, sys.stdout)
+        failed = failed or not result.success
     print()
     print(packets_text(fetch_packets(_engine(config), cycle.cycle_id)))
     print()
     print(f"Ledger: {db_path} (query it with sqlite3).")
     print(
-        f"Explore: DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG={config_path} dagster dev"
+        f"Explore: cd {outdir} && DAGSTER_HOME={outdir / '.dagster'} TOKENREVIEW_CONFIG="
+        f"{config_path} dagster dev"
     )
-    return 0 if result.success else 1
+    return 1 if failed else 0
 
 
 # ----------------------------------------------------------------------- parser
@@ -411,6 +494,16 @@ def build_parser() -> argparse.ArgumentParser:
         if workload:
             p.add_argument("--workload", required=True, help="workload_tag to explain")
 
+    def wait_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--wait",
+            type=float,
+            default=60.0,
+            metavar="SECONDS",
+            help="how long to wait for another run of the cycle (or a full run queue) "
+            "before refusing with exit 1 (default: 60)",
+        )
+
     p = sub.add_parser("run", help="materialize one cycle through Dagster")
     ledger_args(p)
     p.add_argument("--review-date", type=_date, help="review date (default: today, UTC)")
@@ -421,6 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Dagster events printed to the console (default: none; the summary names "
         "failures and the full event log is in the Dagster instance)",
     )
+    wait_arg(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("backfill", help="run every cycle from --from to --to, oldest first")
@@ -439,6 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log-level", default="CRITICAL", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
     )
+    wait_arg(p)
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("packets", help="print a cycle's review packets")
@@ -454,6 +549,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="explain one workload's packets")
     ledger_args(p, workload=True)
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("report", help="a self-contained HTML report for the review meeting")
+    ledger_args(p)
+    p.add_argument("--workload", help="only this workload_tag")
+    p.add_argument("--out", required=True, help="the HTML file to write (FILE.html)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="sample data, one cycle on SQLite, packets printed")
     p.add_argument("--outdir", default="tokenreview-demo", help="where to write the demo")

@@ -335,6 +335,18 @@ class BillingConfig(FileModel):
     path: ConfigPath
 
 
+class AlertsConfig(FileModel):
+    """``alerts: {webhook_url_env, ui_base_url, timeout_s, max_tries}`` (ours, README): after
+    a cycle's run, a Slack-compatible JSON summary is POSTed to the webhook whose URL is
+    in the environment variable ``webhook_url_env`` (the URL carries a secret: never in
+    the file, never logged). ``ui_base_url`` is the Dagster UI the message links to."""
+
+    webhook_url_env: EnvVarName
+    ui_base_url: HttpUrl | None = None
+    timeout_s: float = Field(10.0, gt=0, le=300)
+    max_tries: int = Field(3, ge=1, le=10)
+
+
 class TokenreviewConfig(FileModel):
     """``tokenreview.yaml``. ``path`` is the file read; every path in it is absolute."""
 
@@ -357,6 +369,7 @@ class TokenreviewConfig(FileModel):
     # ours (README): how long a run waits for another run of the same cycle to finish
     # before it is refused (0: refused at once, naming the running one).
     cycle_lock_wait_s: int = Field(0, ge=0, le=86_400)
+    alerts: AlertsConfig | None = None  # ours (README): the cycle alert webhook
 
     _path: Path = PrivateAttr(default=Path("tokenreview.yaml"))
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 
 import sqlalchemy as sa
+import yaml
 from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.contract import BUDGET_DECISION, PACKET_CAUSE_ORDER, STANDARD_TIER
+from tokenreview_pipeline.contract import (
+    BUDGET_DECISION,
+    PACKET_CAUSE_ORDER,
+    REQUIREMENTS,
+    STANDARD_TIER,
+    UNKNOWN_CAUSE,
+)
 from tokenreview_pipeline.packet_tables import (
     fetch_budget_reviews,
     fetch_packets,
@@ -126,6 +134,10 @@ def gateway_retry_lines(
     ]
 
 
+class UnknownWorkload(LookupError):
+    """The cycle has no packet of the workload (the message lists the ones it has)."""
+
+
 def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
     decision = budget_decision(engine, cycle_id, workload)
     packets = fetch_packets(engine, cycle_id, workload)
@@ -136,9 +148,12 @@ def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
             if known
             else (" The cycle has no packets; run `tokenreview run` first.")
         )
-        return "\n".join(
-            [*decision, "", f"No packets for workload {workload!r} in cycle {cycle_id}.{hint}"]
-        )
+        if fetch_budget_reviews(engine, cycle_id, workload):
+            # a change request for a workload without traffic: the decision is the story
+            return "\n".join(
+                [*decision, "", f"No packets for workload {workload!r} in cycle {cycle_id}.{hint}"]
+            )
+        raise UnknownWorkload(f"no packets for workload {workload!r} in cycle {cycle_id}.{hint}")
     out = [
         *decision,
         "",
@@ -188,4 +203,234 @@ def explain_workload(engine: Engine, cycle_id: str, workload: str) -> str:
         if failed:
             out.append("    missing evidence:")
             out.extend(f"      - {line}" for line in p["notes"].splitlines())
+            out.extend(evidence_sections(engine, p, failed))
     return "\n".join(out)
+
+
+# ------------------------------------------------------------- the evidence behind a note
+# Each section names the rows behind one failed requirement: attempts by id, traffic by
+# what a rule can match, owners by name and rule. They read the published tables only.
+
+#: How many attempts a section lists before it says how many more there are.
+SHOWN = 10
+
+
+def _packet_filter(t: sa.Table, packet: dict) -> list:
+    request_class = (
+        t.c.request_class.is_(None)
+        if packet["request_class"] is None
+        else t.c.request_class == packet["request_class"]
+    )
+    return [
+        t.c.cycle_id == packet["cycle_id"],
+        t.c.workload_tag == packet["workload_tag"],
+        request_class,
+    ]
+
+
+def _when(value) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _previous_outcome(row) -> str:
+    if row.prev_attempt_id is None:
+        return "previous attempt: none in the log (its first attempt is missing)"
+    status = row.prev_status if row.prev_status is not None else "no response"
+    error = f", error {row.prev_error}" if row.prev_error else ""
+    return f"previous attempt {row.prev_attempt_id}: status {status}{error}"
+
+
+def _retry_rows(engine: Engine, packet: dict, condition) -> tuple[list, int]:
+    """Retries of the packet matching ``condition``, each with the attempt before it."""
+    a = ledger.request_attempts
+    prev = a.alias("prev")
+    where = [*_packet_filter(a, packet), condition]
+    query = (
+        sa.select(
+            a.c.attempt_id,
+            a.c.timestamp,
+            a.c.api_key_id,
+            a.c.request_id,
+            a.c.logical_request_id,
+            prev.c.attempt_id.label("prev_attempt_id"),
+            prev.c.status_code.label("prev_status"),
+            prev.c.error_type.label("prev_error"),
+        )
+        .select_from(
+            a.outerjoin(
+                prev,
+                sa.and_(
+                    prev.c.cycle_id == a.c.cycle_id,
+                    prev.c.logical_request_id == a.c.logical_request_id,
+                    prev.c.attempt_index == a.c.attempt_index - 1,
+                ),
+            )
+        )
+        .where(*where)
+        .order_by(a.c.timestamp, a.c.attempt_id)
+        .limit(SHOWN)
+    )
+    count = sa.select(sa.func.count()).select_from(a).where(*where)
+    with engine.connect() as conn:
+        return list(conn.execute(query)), conn.execute(count).scalar_one()
+
+
+def _attempt_lines(title: str, rows: list, total: int) -> list[str]:
+    lines = [f"      {title} ({total}):"]
+    for row in rows:
+        key = f"request_id {row.request_id}" if row.request_id else "no request_id"
+        lines.append(
+            f"        {row.attempt_id} at {_when(row.timestamp)}, api key {row.api_key_id}, "
+            f"{key}; {_previous_outcome(row)}"
+        )
+    if total > len(rows):
+        lines.append(f"        ... and {total - len(rows)} more")
+    return lines
+
+
+def orphan_retry_lines(engine: Engine, packet: dict) -> list[str]:
+    rows, total = _retry_rows(engine, packet, ledger.request_attempts.c.is_orphan_retry)
+    return _attempt_lines("orphan retries", rows, total) if total else []
+
+
+def unknown_cause_lines(engine: Engine, packet: dict) -> list[str]:
+    a = ledger.request_attempts
+    rows, total = _retry_rows(engine, packet, a.c.retry_cause == UNKNOWN_CAUSE.name)
+    return _attempt_lines("retries with an unknown cause", rows, total) if total else []
+
+
+def _rule_snippet(group) -> list[str]:
+    """A YAML allocation rule that would match a group of unallocated traffic."""
+    match: dict = {"api_key_id": [group.api_key_id], "model": group.model}
+    match["endpoint"] = group.endpoint
+    tags = json.loads(group.tags or "{}")
+    if tags:
+        match["tags"] = tags
+    rule = {
+        "id": "CHANGE-ME",
+        "match": match,
+        "assign": {"owner_tag": "CHANGE-ME", "workload_tag": "CHANGE-ME"},
+    }
+    text = yaml.safe_dump({"rules": [rule]}, sort_keys=False, default_flow_style=None)
+    return [f"          {line}" for line in text.splitlines()]
+
+
+def unallocated_traffic_lines(engine: Engine, packet: dict) -> list[str]:
+    """The packet's logical requests that matched no rule, grouped by what a rule can
+    match (api key, tags, model, endpoint of their attempts), largest group first."""
+    a = ledger.request_attempts
+    where = [*_packet_filter(a, packet), a.c.allocation_rule_id.is_(None)]
+    query = (
+        sa.select(
+            a.c.api_key_id,
+            a.c.tags,
+            a.c.model,
+            a.c.endpoint,
+            sa.func.count(sa.distinct(a.c.logical_request_id)).label("requests"),
+        )
+        .where(*where)
+        .group_by(a.c.api_key_id, a.c.tags, a.c.model, a.c.endpoint)
+    )
+    with engine.connect() as conn:
+        groups = sorted(
+            conn.execute(query),
+            key=lambda g: (-g.requests, g.api_key_id, g.model, g.endpoint, g.tags or ""),
+        )
+    if not groups:
+        return []
+    lines = ["      unallocated traffic, by what an allocation rule can match:"]
+    for group in groups[:SHOWN]:
+        lines.append(
+            f"        {group.requests} logical request(s): api key {group.api_key_id}, model "
+            f"{group.model}, endpoint {group.endpoint}, tags {group.tags or '{}'}"
+        )
+        lines.append("          a rule that would match them (allocation_rules.yaml):")
+        lines.extend(_rule_snippet(group))
+    if len(groups) > SHOWN:
+        lines.append(f"        ... and {len(groups) - SHOWN} more group(s)")
+    return lines
+
+
+def conflicting_owner_lines(engine: Engine, packet: dict) -> list[str]:
+    """The owners the packet's requests were given, each with the rule that gave it."""
+    a = ledger.request_attempts
+    query = (
+        sa.select(
+            a.c.owner_tag,
+            a.c.allocation_rule_id,
+            sa.func.count(sa.distinct(a.c.logical_request_id)).label("requests"),
+        )
+        .where(*_packet_filter(a, packet))
+        .group_by(a.c.owner_tag, a.c.allocation_rule_id)
+    )
+    with engine.connect() as conn:
+        owners = sorted(
+            conn.execute(query), key=lambda o: (o.owner_tag or "", o.allocation_rule_id or "")
+        )
+    if len({o.owner_tag for o in owners}) < 2:
+        return []
+    lines = ["      owners assigned:"]
+    for o in owners:
+        rule = f"rule {o.allocation_rule_id}" if o.allocation_rule_id else "no rule"
+        lines.append(f"        {o.owner_tag or '(none)'}: {o.requests} request(s), by {rule}")
+    return lines
+
+
+def unpriced_model_lines(engine: Engine, packet: dict) -> list[str]:
+    """Models the pricing snapshot does not price: the pipeline operator must add them
+    (whatever the packet's note says about its owner, a missing price is configuration)."""
+    a = ledger.request_attempts
+    query = (
+        sa.select(a.c.model, a.c.service_tier, sa.func.count().label("attempts"))
+        .where(*_packet_filter(a, packet), a.c.cost_usd.is_(None))
+        .group_by(a.c.model, a.c.service_tier)
+    )
+    with engine.connect() as conn:
+        rows = sorted(conn.execute(query), key=lambda r: (r.model, r.service_tier or ""))
+    if not rows:
+        return []
+    snapshot = packet["pricing_snapshot_id"] or "none"
+    lines = [
+        f"      unpriced models (snapshot {snapshot}); the pipeline operator must add their "
+        "prices to pricing.url, the owner has nothing to supply:"
+    ]
+    lines.extend(
+        f"        {r.model} (tier {r.service_tier or 'standard'}): {r.attempts} attempt(s)"
+        for r in rows
+    )
+    return lines
+
+
+#: The section that shows the rows behind each packet measure. A failed requirement
+#: gets the sections of the measures its condition (``contract.Requirement.holds``)
+#: reads, so no requirement is named here.
+EVIDENCE_BY_MEASURE = {
+    "orphan_retries": orphan_retry_lines,
+    "retries_unknown": unknown_cause_lines,
+    "unmatched_requests": unallocated_traffic_lines,
+    "workload_tag": unallocated_traffic_lines,
+    "owner_tag": conflicting_owner_lines,
+    "unpriced_attempts": unpriced_model_lines,
+    "unit_cost": unpriced_model_lines,
+}
+
+
+def _sections_for(requirement: str) -> list:
+    (holds,) = [r.holds for r in REQUIREMENTS if r.name == requirement]
+    return [
+        section
+        for measure, section in EVIDENCE_BY_MEASURE.items()
+        if re.search(rf"\b{measure}\b", holds)
+    ]
+
+
+def evidence_sections(engine: Engine, packet: dict, failed: list[str]) -> list[str]:
+    """The rows behind the packet's failed requirements, each section once."""
+    lines: list[str] = []
+    shown = set()
+    for name in failed:
+        for section in _sections_for(name):
+            if section not in shown:
+                shown.add(section)
+                lines.extend(section(engine, packet))
+    return lines

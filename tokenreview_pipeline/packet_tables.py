@@ -33,6 +33,8 @@ SUMMARY_COLUMNS = (
     "result",
     "failed_requirements",
 )
+#: The Dagster UI's packet table adds what is missing and who must supply it.
+UI_COLUMNS = (*SUMMARY_COLUMNS, "notes")
 
 
 def price_label(model: str, service_tier: str, above_prompt_tokens: int | None) -> str:
@@ -79,23 +81,42 @@ def fetch_packets(
     return sorted(packets, key=lambda p: (p["workload_tag"], p["request_class"] or ""))
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
+    """A value as people read it: costs to 1e-6, JSON arrays (stored as text or decoded)
+    as comma lists, a note's lines on one line."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, float) or hasattr(value, "quantize"):
         return f"{float(value):.6f}"
     if isinstance(value, str) and value.startswith("["):
-        return ", ".join(json.loads(value)) or "-"
-    return str(value)
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "-"
+    return " ".join(str(value).splitlines())  # a note's lines are sentences
 
 
 def _frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
-    return pd.DataFrame([[_cell(r[c]) for c in columns] for r in rows], columns=columns)
+    return pd.DataFrame([[cell(r[c]) for c in columns] for r in rows], columns=columns)
 
 
-def summary_frame(packets: list[dict[str, Any]]) -> pd.DataFrame:
+def markdown_table(rows: list[dict[str, Any]], columns: tuple[str, ...] | list[str]) -> str:
+    """Rows as a markdown table for the Dagster UI (pipes in values escaped)."""
+    frame = pd.DataFrame(
+        [[cell(r.get(c)).replace("|", "\\|") for c in columns] for r in rows], columns=columns
+    )
+    return frame.to_markdown(index=False, disable_numparse=True)
+
+
+def summary_frame(
+    packets: list[dict[str, Any]], columns: tuple[str, ...] = SUMMARY_COLUMNS
+) -> pd.DataFrame:
     """The packets' summary columns, formatted for people (costs to 1e-6)."""
-    return _frame(packets, SUMMARY_COLUMNS)
+    return _frame(packets, columns)
 
 
 def packets_text(packets: list[dict[str, Any]]) -> str:
@@ -105,11 +126,7 @@ def packets_text(packets: list[dict[str, Any]]) -> str:
 def packets_markdown(engine: Engine, cycle_id: str, table: str | None = None) -> str:
     packets = fetch_packets(engine, cycle_id, table=table)
     passed = sum(1 for p in packets if p["result"] == "pass")
-    table = (
-        summary_frame(packets).to_markdown(index=False, disable_numparse=True)
-        if packets
-        else "(no packets)"
-    )
+    table = markdown_table(packets, UI_COLUMNS) if packets else "(no packets)"
     return f"{table}\n\n{len(packets)} packet(s): {passed} pass, {len(packets) - passed} fail."
 
 

@@ -6,6 +6,7 @@
 - ``models``: one asset per SQL model, with its checks (``checks``);
 - ``publish``: the cycle's publication, the last step of its run;
 - ``jobs``: the cycle job and its schedule;
+- ``alerts``: the sensor that tells on-call what a cycle's run found;
 - ``resources``: the ledger database and the review configuration.
 """
 
@@ -15,6 +16,7 @@ import dagster as dg
 
 from tokenreview_pipeline.config import TokenreviewConfig
 from tokenreview_pipeline.cycles import partitions_def
+from tokenreview_pipeline.defs.alerts import cycle_alerts
 from tokenreview_pipeline.defs.extract import build_extract_assets
 from tokenreview_pipeline.defs.jobs import build_cycle_job, build_cycle_schedule
 from tokenreview_pipeline.defs.models import build_model_assets
@@ -37,6 +39,7 @@ def build_defs(config: TokenreviewConfig, database_url: str | None = None) -> dg
         ],
         jobs=[job],
         schedules=[build_cycle_schedule(job)],
+        sensors=[cycle_alerts],
         # Steps are SQL statements the database executes; one process is enough, and
         # SQLite takes one writer at a time (applies to ad-hoc materializations too).
         executor=dg.in_process_executor,

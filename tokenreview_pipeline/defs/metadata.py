@@ -7,15 +7,19 @@ import sqlalchemy as sa
 import sqlalchemy.dialects.postgresql
 from sqlalchemy.engine import Engine
 
+from tokenreview_pipeline.column_docs import column_doc
+
 OWNERS = ["team:finops-data"]
 
 
 def column_schema(table: sa.Table) -> dg.TableSchema:
+    """The table's columns with their types and meanings (``column_docs``)."""
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=c.name,
                 type=str(c.type.compile(dialect=sa.dialects.postgresql.dialect())).lower(),
+                description=column_doc(table.name, c.name),
                 constraints=dg.TableColumnConstraints(nullable=c.nullable),
             )
             for c in table.columns

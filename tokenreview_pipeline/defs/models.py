@@ -50,7 +50,7 @@ def model_asset(model: SqlModel, partitions: dg.PartitionsDefinition) -> dg.Asse
         owners=OWNERS,
         description=model.description,
         metadata=definition_metadata(model.table, sql_file=str(model.path.name)),
-        check_specs=check_specs(model.name, model.checks),
+        check_specs=check_specs(model.name, model.checks, partitions),
     )
     def _model(
         context: dg.AssetExecutionContext,
@@ -72,7 +72,7 @@ def model_asset(model: SqlModel, partitions: dg.PartitionsDefinition) -> dg.Asse
                 "written_to": run.table,
                 **extra_metadata(model.metadata, writer.engine, cycle.cycle_id, run.table),
             },
-            check_results=[check_result(o) for o in run.checks],
+            check_results=[check_result(o, cycle.cycle_id, run.rows) for o in run.checks],
         )
 
     return _model
