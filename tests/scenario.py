@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,10 @@ from tokenreview_pipeline.cli import run_cycle
 from tokenreview_pipeline.config import load_config
 
 CYCLE = "2026-11-16"  # a Monday
-CYCLE_START = datetime(2026, 11, 16, tzinfo=UTC)
+CYCLE_START = datetime(2026, 11, 16, tzinfo=timezone.utc)
 # Pricing is fetched "now" (SPEC 2.3), so reviews are dated today and evidence
 # sources a few days before, whatever day the suite runs.
-REVIEW_DATE = datetime.now(UTC).date()
+REVIEW_DATE = datetime.now(timezone.utc).date()
 EVIDENCE_DATE = (REVIEW_DATE - timedelta(days=5)).isoformat()
 
 DEFAULT_RULES = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -347,7 +347,7 @@ def test_bundled_sample_prices_every_attempt_by_the_spec(tmp_path, db_url):
         (sample / "pricing.json").read_bytes(),
         fmt="tokenreview",
         configured_url="pricing.json",
-        accessed_at=datetime.now(UTC),
+        accessed_at=datetime.now(timezone.utc),
     )
     attempts = rows(db_url, "request_attempts")
     seen = {"tiers": set(), "bands": set(), "classes": set()}

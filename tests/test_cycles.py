@@ -4,7 +4,7 @@ values and idempotent re-runs."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from tokenreview_pipeline.cycles import CycleError, parse_cycle
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+    return datetime(*args, tzinfo=timezone.utc)
 
 
 def z(*args: int) -> str:
@@ -310,7 +310,7 @@ def test_cli_run_of_a_cycle_that_has_not_ended_fails_cleanly(tmp_path, capsys, m
     (Dagster lists only ended partitions). ``run`` refuses it with a clear error
     (exit 2) naming the cycle, rather than reviewing partial traffic."""
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    today = datetime.now(UTC).date()
+    today = datetime.now(timezone.utc).date()
     current = (today - timedelta(days=today.weekday())).isoformat()
     cfg = write_scenario(tmp_path, [attempt("a1", z(2026, 11, 17, 10))])
     code = main(
@@ -334,7 +334,7 @@ def test_request_longer_than_retry_span_is_claimed_once_in_any_run_order(tmp_pat
     """A request whose retry comes more than retry_span_s after it began, across a
     boundary: the next cycle's run cannot see its start, so it owns the late
     attempt; the earlier cycle's run must not claim that attempt too."""
-    sunday = datetime(2026, 11, 15, 22, 50, tzinfo=UTC)
+    sunday = datetime(2026, 11, 15, 22, 50, tzinfo=timezone.utc)
     iso = lambda d: d.isoformat().replace("+00:00", "Z")  # noqa: E731
     cfg = write_scenario(
         tmp_path,

@@ -1,6 +1,6 @@
 """The Dagster code location: one Definitions, partitions, schedule, asset metadata."""
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import dagster as dg
 from scenario import attempt, run, ts, write_scenario
@@ -54,7 +54,7 @@ def test_weekly_partitions_start_on_monday_and_schedule_reviews_the_ended_cycle(
     defs = _defs(tmp_path)
     job = defs.resolve_job_def(CYCLE_JOB)
     keys = job.partitions_def.get_partition_keys(
-        current_time=datetime(2026, 11, 30, 12, tzinfo=UTC)
+        current_time=datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
     )
     assert keys[0] == "2024-01-01" and keys[-1] == "2026-11-23"
     assert all(datetime.fromisoformat(k).weekday() == 0 for k in keys)
@@ -62,7 +62,7 @@ def test_weekly_partitions_start_on_monday_and_schedule_reviews_the_ended_cycle(
     schedule = defs.resolve_schedule_def("cycle_review_schedule")
     assert schedule.cron_schedule == "0 0 * * 1"  # Mondays 00:00 UTC, when a cycle ends
     context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
+        scheduled_execution_time=datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)
     )
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-11-23"
@@ -71,7 +71,7 @@ def test_weekly_partitions_start_on_monday_and_schedule_reviews_the_ended_cycle(
 def test_daily_and_monthly_cadences_partition_accordingly(tmp_path):
     daily = _defs(tmp_path / "d", "daily").resolve_job_def(CYCLE_JOB).partitions_def
     monthly = _defs(tmp_path / "m", "monthly").resolve_job_def(CYCLE_JOB).partitions_def
-    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    now = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
     assert daily.get_partition_keys(current_time=now)[-1] == "2026-11-29"
     assert monthly.get_partition_keys(current_time=now)[-1] == "2026-10-01"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import httpx
@@ -23,8 +23,8 @@ except ImportError:  # tests/ is not a package: pytest puts it on sys.path
     from http_server import ExportServer, Fault  # type: ignore[no-redef]
 
 TOKEN = "tok-SECRET-123456"
-START = datetime(2026, 11, 16, tzinfo=UTC)
-END = datetime(2026, 11, 23, tzinfo=UTC)
+START = datetime(2026, 11, 16, tzinfo=timezone.utc)
+END = datetime(2026, 11, 23, tzinfo=timezone.utc)
 FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, "timeout_s": 2.0}
 
 
@@ -241,7 +241,7 @@ def test_caller_supplied_client_is_used_and_not_closed() -> None:
 
 
 def test_parse_retry_after() -> None:
-    now = datetime(2026, 11, 18, 2, 0, 0, tzinfo=UTC)
+    now = datetime(2026, 11, 18, 2, 0, 0, tzinfo=timezone.utc)
     assert parse_retry_after("3", now=now) == 3.0
     assert parse_retry_after(" 0 ", now=now) == 0.0
     assert parse_retry_after(format_datetime(now + timedelta(seconds=7), usegmt=True), now=now) == (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -87,7 +87,7 @@ def test_full_valid_record_is_normalized() -> None:
     assert rec.defect is None
     assert rec.source_name == "a.jsonl" and rec.source_line == 7 and rec.source_page is None
     assert rec.redacted_values == 0
-    expected_ts = datetime(2026, 11, 18, 2, 0, 0, 250000, tzinfo=UTC)
+    expected_ts = datetime(2026, 11, 18, 2, 0, 0, 250000, tzinfo=timezone.utc)
     assert rec.fields == {
         "attempt_id": "att-1",
         "timestamp": expected_ts,
@@ -223,7 +223,7 @@ def test_invalid_encoding() -> None:
     assert rec.defect == "invalid_encoding"
     assert rec.content_sha256 is None and rec.fields is None
     # the timestamp is still usable to place the record in a cycle
-    assert rec.ts_us == int(datetime(2026, 11, 18, 2, tzinfo=UTC).timestamp()) * 1_000_000
+    assert rec.ts_us == int(datetime(2026, 11, 18, 2, tzinfo=timezone.utc).timestamp()) * 1_000_000
     assert "\ufffd" in rec.raw_redacted
 
 
@@ -365,7 +365,7 @@ def test_timestamp_defects_come_before_negative_tokens() -> None:
 def test_ts_us_kept_for_defective_records() -> None:
     rec = line({"timestamp": "2026-11-18T03:00:00+01:00", "model": 5})
     assert rec.defect == "missing_field:attempt_id"
-    assert rec.ts_us == int(datetime(2026, 11, 18, 2, tzinfo=UTC).timestamp()) * 1_000_000
+    assert rec.ts_us == int(datetime(2026, 11, 18, 2, tzinfo=timezone.utc).timestamp()) * 1_000_000
     assert line(base(prompt_tokens=-1)).ts_us is not None
 
 
@@ -374,8 +374,8 @@ def test_accepted_timestamp_forms() -> None:
         rec = line(base(timestamp=value))
         assert rec.defect is None
         assert rec.fields is not None
-        assert rec.fields["timestamp"] == datetime(2026, 11, 18, 2, tzinfo=UTC)
-        assert rec.fields["timestamp"].tzinfo is UTC
+        assert rec.fields["timestamp"] == datetime(2026, 11, 18, 2, tzinfo=timezone.utc)
+        assert rec.fields["timestamp"].tzinfo is timezone.utc
 
 
 def test_source_ip_ipv4_kept() -> None:
@@ -998,7 +998,7 @@ def test_csv_conversion() -> None:
     assert f["latency_ms"] == 12.5 and f["prompt_tokens"] == 12 and f["completion_tokens"] == 0
     assert f["tags"] == {"team": "search", "workload": redacted(SK)}
     assert f["request_id"] is None and f["error_type"] is None
-    assert f["timestamp"] == datetime(2026, 11, 18, 2, tzinfo=UTC)
+    assert f["timestamp"] == datetime(2026, 11, 18, 2, tzinfo=timezone.utc)
     assert rec.redacted_values == 1
     assert SK not in rec.raw_redacted
 

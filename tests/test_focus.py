@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -188,7 +188,7 @@ def base_cycle(tmp_path, db_url):
         (tmp_path / "pricing.json").read_bytes(),
         fmt="tokenreview",
         configured_url="pricing.json",
-        accessed_at=datetime.now(UTC),
+        accessed_at=datetime.now(timezone.utc),
     )
     return db_url, params, snapshot
 

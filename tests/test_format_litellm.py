@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 from ledger_scan import problems_of
@@ -82,7 +82,7 @@ def fields(value: object) -> dict:
 def test_every_mapping_row():
     got = fields(row())
     assert got["attempt_id"] == "chatcmpl-1"
-    assert got["timestamp"] == datetime(2026, 11, 16, 10, tzinfo=UTC)  # naive = UTC
+    assert got["timestamp"] == datetime(2026, 11, 16, 10, tzinfo=timezone.utc)  # naive = UTC
     assert (got["request_id"], got["client_retry_count"]) == ("client-req-1", 1)
     assert (got["environment"], got["prompt_fingerprint"]) == ("production", "fp-1")
     assert got["gateway_retries"] == 2
@@ -267,7 +267,7 @@ def test_defective_rows(value, reason):
 
 def test_an_offset_is_kept_and_a_line_over_1_mib_is_too_large():
     assert fields(row(startTime="2026-11-16T18:00:00+08:00"))["timestamp"] == datetime(
-        2026, 11, 16, 10, tzinfo=UTC
+        2026, 11, 16, 10, tzinfo=timezone.utc
     )
     big = json.dumps(row(response={"x": "y" * (1024 * 1024)}))
     record = read(big)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 from ledger_scan import problems_of
@@ -75,7 +75,7 @@ def test_every_mapped_field_with_escaped_dots_and_header_strings(tmp_path):
     assert record.defect is None
     got = record.fields
     assert (got["attempt_id"], got["request_id"], got["api_key_id"]) == ("gw-1", "idem-1", "key_a1")
-    assert got["timestamp"] == datetime(2026, 11, 16, 10, tzinfo=UTC)
+    assert got["timestamp"] == datetime(2026, 11, 16, 10, tzinfo=timezone.utc)
     assert (got["client_retry_count"], got["status_code"]) == (2, 429)  # digit strings
     assert (got["model"], got["endpoint"], got["latency_ms"]) == (
         "claude-sonnet-4",
@@ -179,12 +179,20 @@ def test_fingerprint_and_a_mapped_fingerprint_wins(tmp_path):
 @pytest.mark.parametrize(
     ("timestamp_format", "value", "expected"),
     [
-        ("epoch_s", 1763287200, datetime(2025, 11, 16, 10, tzinfo=UTC)),
-        ("epoch_s", "1763287200", datetime(2025, 11, 16, 10, tzinfo=UTC)),
-        ("epoch_s", 1763287200.25, datetime(2025, 11, 16, 10, 0, 0, 250000, tzinfo=UTC)),
-        ("epoch_ms", 1763287200123, datetime(2025, 11, 16, 10, 0, 0, 123000, tzinfo=UTC)),
-        ("epoch_us", "1763287200123456", datetime(2025, 11, 16, 10, 0, 0, 123456, tzinfo=UTC)),
-        ("epoch_ns", 1763287200123456789, datetime(2025, 11, 16, 10, 0, 0, 123456, tzinfo=UTC)),
+        ("epoch_s", 1763287200, datetime(2025, 11, 16, 10, tzinfo=timezone.utc)),
+        ("epoch_s", "1763287200", datetime(2025, 11, 16, 10, tzinfo=timezone.utc)),
+        ("epoch_s", 1763287200.25, datetime(2025, 11, 16, 10, 0, 0, 250000, tzinfo=timezone.utc)),
+        ("epoch_ms", 1763287200123, datetime(2025, 11, 16, 10, 0, 0, 123000, tzinfo=timezone.utc)),
+        (
+            "epoch_us",
+            "1763287200123456",
+            datetime(2025, 11, 16, 10, 0, 0, 123456, tzinfo=timezone.utc),
+        ),
+        (
+            "epoch_ns",
+            1763287200123456789,
+            datetime(2025, 11, 16, 10, 0, 0, 123456, tzinfo=timezone.utc),
+        ),
     ],
 )
 def test_timestamp_formats(tmp_path, timestamp_format, value, expected):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 from ledger_scan import problems_of
@@ -110,7 +110,7 @@ def test_an_inference_span_without_http_children_is_one_attempt():
     got = record.fields
     assert got["attempt_id"] == f"{TRACE}:aaaa"
     assert got["request_id"] is None and got["client_retry_count"] is None
-    assert got["timestamp"] == datetime(2026, 11, 16, 10, tzinfo=UTC)
+    assert got["timestamp"] == datetime(2026, 11, 16, 10, tzinfo=timezone.utc)
     assert got["latency_ms"] == 3000.0
     assert (got["status_code"], got["error_type"]) == (200, None)
     assert got["model"] == "gpt-4o-2024-08-06"  # the response model first

@@ -10,7 +10,7 @@ import ipaddress
 import json
 import re
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ from tokenreview_pipeline.sample import (
 )
 
 CYCLE = date(2026, 11, 16)
-CYCLE_START = datetime(2026, 11, 16, tzinfo=UTC)
+CYCLE_START = datetime(2026, 11, 16, tzinfo=timezone.utc)
 CYCLE_END = CYCLE_START + timedelta(days=7)
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "tokenreview_pipeline" / "sample"
 # The exact call documented in tokenreview_pipeline/sample/README.md.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from scenario import attempt, by, rows, run, write_scenario
 
@@ -18,12 +18,10 @@ ORPHAN_TAGS = {"team": "search", "project": "orphan"}
 
 def at(hh: int, mm: int = 0, ss: int = 0, *, day: int = 1, offset_h: int = 0) -> str:
     """2026-11-(16 + day) hh:mm:ss UTC, written with ``Z`` or in a ``+HH:00`` offset."""
-    moment = datetime(2026, 11, 16, tzinfo=UTC) + timedelta(
+    moment = datetime(2026, 11, 16, tzinfo=timezone.utc) + timedelta(
         days=day, hours=hh, minutes=mm, seconds=ss
     )
     if offset_h:
-        from datetime import timezone
-
         return moment.astimezone(timezone(timedelta(hours=offset_h))).isoformat()
     return moment.isoformat().replace("+00:00", "Z")
 

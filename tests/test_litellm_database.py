@@ -8,7 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -98,7 +98,7 @@ def row(request_id: str, start: datetime, **changes) -> dict:
 
 
 def test_rows_of_the_read_window_in_pages_ordered_by_start_time_and_request_id(litellm_url):
-    start = datetime(2026, 11, 16, tzinfo=UTC)
+    start = datetime(2026, 11, 16, tzinfo=timezone.utc)
     inserted = [
         row("r-before", start - timedelta(hours=2)),  # outside [start - 1h, end + 1h)
         row("r-b", start),
@@ -120,7 +120,7 @@ def test_rows_of_the_read_window_in_pages_ordered_by_start_time_and_request_id(l
 def test_open_request_log_reads_the_table_read_only(
     litellm_url, pg_admin_engine, monkeypatch, tmp_path
 ):
-    start = datetime(2026, 11, 16, 9, tzinfo=UTC)
+    start = datetime(2026, 11, 16, 9, tzinfo=timezone.utc)
     insert(litellm_url, [row("r-1", start), row("r-2", start + timedelta(minutes=1))])
     # A role that may only SELECT the table: reading needs nothing more.
     role = f"tr_reader_{uuid.uuid4().hex[:8]}"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from tokenreview_pipeline.maintenance import (
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+    return datetime(*args, tzinfo=timezone.utc)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -58,7 +58,7 @@ def test_load_spec_examples(tmp_path: Path) -> None:
         AbsoluteWindow(utc(2026, 11, 19, 2), utc(2026, 11, 19, 3, 30), None),  # YAML datetime ok
         RecurringWindow("daily", time(23, 0), time(1, 0), "UTC", None),
     ]
-    assert windows[0].start.tzinfo is UTC
+    assert windows[0].start.tzinfo is timezone.utc
 
 
 def test_absolute_window_is_half_open() -> None:

@@ -4,7 +4,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,7 +22,7 @@ from tokenreview_pipeline.pricing import (
     safe_url,
 )
 
-NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
 
 TOKENREVIEW_DOC = (
     b'{"source_url": "https://example.com/pricing", "currency": "USD",\n'

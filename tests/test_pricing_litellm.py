@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import pytest
 from tokenreview_pipeline.pricing import parse_pricing
 
 FIXTURE = Path(__file__).parent / "fixtures" / "litellm_model_prices_excerpt.json"
-NOW = datetime(2026, 11, 20, tzinfo=UTC)
+NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")

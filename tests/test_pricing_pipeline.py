@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -232,7 +232,7 @@ def test_identical_bytes_add_no_snapshot_and_changed_bytes_are_used(tmp_path, db
     assert snapshot["snapshot_id"] == v1
     assert snapshot["source_url"] == "https://example.com/pricing"  # the document's own
     assert snapshot["model_count"] == 2
-    assert abs(datetime.now(UTC) - snapshot["accessed_at"]) < timedelta(minutes=30)
+    assert abs(datetime.now(timezone.utc) - snapshot["accessed_at"]) < timedelta(minutes=30)
     fetches = rows(db_url, "pricing_fetches", cycle=None, order_by=["fetched_at"])
     assert [(f["succeeded"], f["snapshot_id"], f["new_snapshot"]) for f in fetches] == [
         (True, v1, True),

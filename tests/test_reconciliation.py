@@ -7,7 +7,7 @@ import hashlib
 import json
 import tempfile
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,7 @@ def redacted(value: str) -> str:
 
 
 def z(*args: int) -> str:
-    return datetime(*args, tzinfo=UTC).isoformat().replace("+00:00", "Z")
+    return datetime(*args, tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 T_CUR = z(2026, 11, 17, 10)  # a timestamp inside CUR
@@ -325,22 +325,22 @@ def test_quarantine_reconciliation_and_secrets(tmp_path, db_url):
 
 CYCLE = parse_cycle(CUR, "weekly")
 ANCHORS = [
-    datetime(2026, 11, 15, 22, 30, tzinfo=UTC),
-    datetime(2026, 11, 15, 23, 0, tzinfo=UTC),  # read window start
-    datetime(2026, 11, 15, 23, 56, tzinfo=UTC),
-    datetime(2026, 11, 16, 0, 0, tzinfo=UTC),  # cycle start
-    datetime(2026, 11, 18, 12, 0, tzinfo=UTC),
-    datetime(2026, 11, 22, 23, 56, tzinfo=UTC),
-    datetime(2026, 11, 23, 0, 0, tzinfo=UTC),  # cycle end
-    datetime(2026, 11, 23, 0, 56, tzinfo=UTC),
-    datetime(2026, 11, 23, 1, 0, tzinfo=UTC),  # read window end
+    datetime(2026, 11, 15, 22, 30, tzinfo=timezone.utc),
+    datetime(2026, 11, 15, 23, 0, tzinfo=timezone.utc),  # read window start
+    datetime(2026, 11, 15, 23, 56, tzinfo=timezone.utc),
+    datetime(2026, 11, 16, 0, 0, tzinfo=timezone.utc),  # cycle start
+    datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc),
+    datetime(2026, 11, 22, 23, 56, tzinfo=timezone.utc),
+    datetime(2026, 11, 23, 0, 0, tzinfo=timezone.utc),  # cycle end
+    datetime(2026, 11, 23, 0, 56, tzinfo=timezone.utc),
+    datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc),  # read window end
 ]
 OFFSETS_S = [0, 1, 59, 240, 300, 301]
 SHANGHAI = timezone(timedelta(hours=8))
 
 
 def _us(moment: datetime) -> int:
-    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
 
 
 @st.composite
@@ -422,7 +422,7 @@ def stream(draw) -> list[tuple]:
             base, base_us = valid[draw(st.integers(0, len(valid) - 1))]
             record = dict(base)
             delta = draw(st.sampled_from([0, 0, 30, 299, 300, 301]))
-            moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+            moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(
                 microseconds=base_us, seconds=delta
             )
             record["timestamp"] = moment.isoformat().replace("+00:00", "Z")

@@ -8,7 +8,7 @@ the one of the last attempt, which reads p = the attempt before it (never f).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from scenario import attempt, by, rows, run, write_scenario
 
@@ -24,7 +24,7 @@ CAUSES = (
 
 def at(day: int, hh: int, mm: int = 0, ss: int = 0) -> str:
     """A timestamp on 2026-11-(16 + day), UTC, written with ``Z``."""
-    moment = datetime(2026, 11, 16, tzinfo=UTC) + timedelta(
+    moment = datetime(2026, 11, 16, tzinfo=timezone.utc) + timedelta(
         days=day, hours=hh, minutes=mm, seconds=ss
     )
     return moment.isoformat().replace("+00:00", "Z")
@@ -32,7 +32,7 @@ def at(day: int, hh: int, mm: int = 0, ss: int = 0) -> str:
 
 def plus(when: str, seconds: int) -> str:
     moment = datetime.fromisoformat(when) + timedelta(seconds=seconds)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 class Cases:

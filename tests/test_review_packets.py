@@ -20,7 +20,7 @@ import io
 import json
 import os
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -634,7 +634,7 @@ def test_retry_count_recorded_fails_alone_and_every_column_hand_computed(main_ru
     assert p["pricing_source_url"] == PRICING_URL
     accessed = p["pricing_accessed_at"]
     assert accessed.tzinfo is not None
-    assert abs(datetime.now(UTC) - accessed) < timedelta(minutes=30)
+    assert abs(datetime.now(timezone.utc) - accessed) < timedelta(minutes=30)
     assert json.loads(p["source_urls"]) == [PRICING_URL, *EVIDENCE_URLS]
     assert json.loads(p["allocation_rule_ids"]) == ["search"]
     assert (

@@ -45,6 +45,7 @@ from sqlalchemy.engine import Engine
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.cycles import Cycle
 from tokenreview_pipeline.errors import shown
+from tokenreview_pipeline.isotime import parse_date
 from tokenreview_pipeline.money import parse_usd
 
 __all__ = [
@@ -196,7 +197,7 @@ def _count(text: str) -> int:
 def _usage_date(text: str) -> date:
     try:
         if _DATE.fullmatch(text):
-            return date.fromisoformat(text)
+            return parse_date(text)
     except ValueError:
         pass
     raise ValueError(f"expected a date YYYY-MM-DD, got {shown(text)}")

@@ -26,7 +26,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ from tokenreview_pipeline.cycles import (
     parse_cycle,
 )
 from tokenreview_pipeline.errors import ConfigError
+from tokenreview_pipeline.isotime import parse_date
 
 JSON_COLUMNS = ("source_urls", "allocation_rule_ids", "failed_requirements")
 BUDGET_JSON_COLUMNS = ("pause_reasons",)
@@ -64,7 +65,7 @@ class CliError(Exception):
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        return parse_date(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
@@ -85,7 +86,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -154,15 +155,15 @@ def run_cycle(
     cycle = parse_cycle(cycle_id, config.cadence)
     if cycle.start.date() < config.first_cycle:
         raise CycleError(f"cycle {cycle_id} is before first_cycle {config.first_cycle}")
-    if cycle.end > datetime.now(UTC):
+    if cycle.end > datetime.now(timezone.utc):
         # Dagster's partitions end with the last complete cycle: a cycle still in
         # progress would be reviewed on partial traffic.
         raise CycleError(
             f"cycle {cycle.cycle_id} has not ended yet (it ends "
             f"{cycle.end:%Y-%m-%d %H:%M} UTC); the latest complete cycle is "
-            f"{latest_complete_cycle(config.cadence, datetime.now(UTC).date()).cycle_id}"
+            f"{latest_complete_cycle(config.cadence, datetime.now(timezone.utc).date()).cycle_id}"
         )
-    review_date = review_date or datetime.now(UTC).date()
+    review_date = review_date or datetime.now(timezone.utc).date()
     if instance is None:
         instance = cli_runs.open_instance(dagster_home(config))
     recon_job = cli_runs.reconstructable_cycle_job(config.path, database_url)
@@ -285,7 +286,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if args.last < args.first:
         raise CliError(f"--to {args.last} is before --from {args.first}")
     cycles = cycles_between(args.first, args.last, config.cadence)
-    backfill_id = datetime.now(UTC).strftime("cli-%Y%m%dT%H%M%SZ")
+    backfill_id = datetime.now(timezone.utc).strftime("cli-%Y%m%dT%H%M%SZ")
     failed = []
     for cycle_id in cycles:
         try:
@@ -436,7 +437,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from tokenreview_pipeline.packet_tables import fetch_packets, packets_text
     from tokenreview_pipeline.sample import generate_sample
 
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     cycle = latest_complete_cycle("weekly", now.date())
     outdir = Path(args.outdir).resolve()
     sample = generate_sample(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum
 
 # ------------------------------------------------------------ SPEC 2.1 records
 
@@ -148,7 +148,18 @@ SECRET_REGEX_POSIX = rf"(^|[^{SECRET_NOT_AFTER}])({'|'.join(SECRET_PATTERNS)})"
 # -------------------------------------------------------------- SPEC 4.1 reasons
 
 
-class Reason(StrEnum):
+class _TextEnum(str, Enum):
+    """``enum.StrEnum`` of Python 3.11, written out for 3.10: ``str()`` and ``format()``
+    of a member give its value, and it compares equal to that text."""
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return str.__format__(str(self), spec)
+
+
+class Reason(_TextEnum):
     """Quarantine reasons (SPEC 4.1), in the order they are checked."""
 
     RECORD_TOO_LARGE = "record_too_large"

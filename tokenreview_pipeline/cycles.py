@@ -8,9 +8,11 @@ Sunday unless given ``day_offset=1``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import dagster as dg
+
+from tokenreview_pipeline.isotime import parse_date
 
 
 class CycleError(ValueError):
@@ -30,7 +32,7 @@ class Cycle:
 
 
 def _midnight(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=UTC)
+    return datetime.combine(d, time(0), tzinfo=timezone.utc)
 
 
 def cycle_start_for(day: date, cadence: str) -> date:
@@ -62,7 +64,7 @@ def previous_cycle_start(start: date, cadence: str) -> date:
 def parse_cycle(cycle_id: str, cadence: str) -> Cycle:
     """Validate a ``--cycle`` value; a day that is not a cycle start names the nearest one."""
     try:
-        day = date.fromisoformat(cycle_id)
+        day = parse_date(cycle_id)
     except (TypeError, ValueError):
         raise CycleError(f"cycle {cycle_id!r} is not a date YYYY-MM-DD") from None
     start = cycle_start_for(day, cadence)

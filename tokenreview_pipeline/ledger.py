@@ -13,7 +13,7 @@ checks run (see ``sql_models.py``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import timezone
 from functools import cache
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from tokenreview_pipeline.contract import (
     REQUIREMENTS,
 )
 from tokenreview_pipeline.extract.redaction import has_secret
+from tokenreview_pipeline.isotime import parse_datetime
 
 
 class UtcDateTime(sa.types.TypeDecorator):
@@ -52,10 +53,10 @@ class UtcDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         if isinstance(value, str):
-            value = datetime.fromisoformat(value)
+            value = parse_datetime(value)
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: ledger timestamps must be tz-aware")
-        value = value.astimezone(UTC)
+        value = value.astimezone(timezone.utc)
         if dialect.name == "sqlite":
             return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return value
@@ -64,10 +65,10 @@ class UtcDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         if isinstance(value, str):
-            value = datetime.fromisoformat(value)
+            value = parse_datetime(value)
         if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 
 # Costs: exact NUMERIC on PostgreSQL (never rounded per attempt), REAL on SQLite.

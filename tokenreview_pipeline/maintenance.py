@@ -31,13 +31,14 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import PlainValidator, model_validator
 
 from tokenreview_pipeline.errors import describe, load_yaml_file, shown
+from tokenreview_pipeline.isotime import parse_datetime
 from tokenreview_pipeline.schema import (
     FileModel,
     OptionalText,
@@ -94,7 +95,7 @@ def _aware_timestamp(value: object) -> datetime:
         parsed = value  # YAML already parsed an unquoted timestamp
     elif isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.strip())
+            parsed = parse_datetime(value.strip())
         except ValueError:
             raise invalid(
                 f"invalid timestamp {shown(value)}; expected ISO 8601 with an offset or Z"
@@ -106,7 +107,7 @@ def _aware_timestamp(value: object) -> datetime:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise invalid("timestamp has no UTC offset; add 'Z' or e.g. '+08:00'")
     try:
-        return parsed.astimezone(UTC)
+        return parsed.astimezone(timezone.utc)
     except OverflowError:
         raise invalid("timestamp out of range") from None
 
@@ -203,8 +204,8 @@ def load_maintenance_windows(path: str | os.PathLike[str]) -> list[Window]:
 # ----------------------------------------------------------------- wall-clock maths
 
 _SAMPLE_STEP = timedelta(hours=1)
-_MIN_UTC = datetime.min.replace(tzinfo=UTC)
-_MAX_UTC = datetime.max.replace(tzinfo=UTC)
+_MIN_UTC = datetime.min.replace(tzinfo=timezone.utc)
+_MAX_UTC = datetime.max.replace(tzinfo=timezone.utc)
 
 # (segment start, segment end, UTC offset in force); segments tile the time line.
 Segment = tuple[datetime, datetime, timedelta]
@@ -267,8 +268,8 @@ def _local_to_utc_intervals(
     ``local_start``/``local_end`` are naive wall-clock datetimes. Returns disjoint
     UTC intervals in time order (adjacent pieces merged).
     """
-    a = local_start.replace(tzinfo=UTC)
-    b = local_end.replace(tzinfo=UTC)
+    a = local_start.replace(tzinfo=timezone.utc)
+    b = local_end.replace(tzinfo=timezone.utc)
     pieces: list[tuple[datetime, datetime]] = []
     for seg_start, seg_end, off in segments:
         lo = max(seg_start, a - off)
@@ -305,7 +306,7 @@ def _expand_recurring(
 def _require_aware(name: str, value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware")
-    return value.astimezone(UTC)
+    return value.astimezone(timezone.utc)
 
 
 def expand_windows(

@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -537,6 +537,6 @@ def parse_pricing(
         content_sha256=digest,
         source_url=own_url if own_url is not None else configured_url,
         currency=currency,
-        accessed_at=accessed_at.astimezone(UTC),
+        accessed_at=accessed_at.astimezone(timezone.utc),
         prices=tuple(prices),
     )

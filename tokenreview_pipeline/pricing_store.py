@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -69,7 +69,7 @@ def fetch_pricing_snapshot(
     Identical bytes add no snapshot. A failed fetch keeps the last snapshot, is
     logged and recorded in ``pricing_fetches``, and never raises.
     """
-    now = now or datetime.now(UTC)
+    now = now or datetime.now(timezone.utc)
     cfg = config.pricing
     try:
         raw = fetch_pricing_bytes(cfg.url, base_dir=Path(config.base_dir))
@@ -104,7 +104,7 @@ def fetch_pricing_snapshot(
                         "pricing_format": cfg.format,
                         "currency": snapshot.currency,
                         "accessed_at": snapshot.accessed_at,
-                        "accessed_on": snapshot.accessed_at.astimezone(UTC).date(),
+                        "accessed_on": snapshot.accessed_at.astimezone(timezone.utc).date(),
                         "content_sha256": snapshot.content_sha256,
                         "model_count": snapshot.model_count,
                     },

@@ -12,7 +12,7 @@ earlier (a failed step, a blocking check, a kill) changes no published row.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -87,7 +87,7 @@ def publish_cycle(writer: FencedLedger) -> dict[str, int]:
             ledger.cycle_publications.insert().values(
                 cycle_id=cycle_id,
                 run_id=run_id,
-                published_at=datetime.now(UTC),
+                published_at=datetime.now(timezone.utc),
                 table_rows=json.dumps(counts, sort_keys=True),
             )
         )

@@ -35,6 +35,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from tokenreview_pipeline.errors import ConfigError, clipped, describe, shown
+from tokenreview_pipeline.isotime import parse_date
 
 __all__ = [
     "FileModel",
@@ -128,7 +129,7 @@ def _iso_date(value: object) -> date:
         text = value.strip()
         if len(text) == 10:
             try:
-                return date.fromisoformat(text)
+                return parse_date(text)
             except ValueError:
                 pass
         raise invalid(f"expected a date YYYY-MM-DD, got {shown(value)}")

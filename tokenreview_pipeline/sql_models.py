@@ -36,7 +36,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -366,7 +366,7 @@ def _record_build(conn: Connection, model: SqlModel, params: Mapping[str, Any], 
             model=model.name,
             run_id=params["run_id"],
             rows=rows,
-            built_at=datetime.now(UTC),
+            built_at=datetime.now(timezone.utc),
         )
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +11,7 @@ import dagster as dg
 from tokenreview_pipeline.config import TokenreviewConfig
 from tokenreview_pipeline.cycles import Cycle, parse_cycle, previous_cycle_start
 from tokenreview_pipeline.extract.load import StagingWindow
+from tokenreview_pipeline.isotime import parse_date
 
 REVIEW_DATE_TAG = "tokenreview/review_date"
 
@@ -20,8 +21,8 @@ def review_date_of(context: dg.AssetExecutionContext) -> date:
     run's UTC date (SPEC 5)."""
     tagged = context.run.tags.get(REVIEW_DATE_TAG)
     if tagged:
-        return date.fromisoformat(tagged)
-    return datetime.now(UTC).date()
+        return parse_date(tagged)
+    return datetime.now(timezone.utc).date()
 
 
 def cycle_of(context: dg.AssetExecutionContext, config: TokenreviewConfig) -> Cycle:
@@ -48,7 +49,9 @@ def cycle_params(
         "read_end_us": window.read_end_us,
         "run_id": run_id,
         "review_date": review_date,
-        "review_date_end": datetime.combine(review_date + timedelta(days=1), time(0), tzinfo=UTC),
+        "review_date_end": datetime.combine(
+            review_date + timedelta(days=1), time(0), tzinfo=timezone.utc
+        ),
         "fingerprint_window_us": t.fingerprint_window_s * 1_000_000,
         "retry_span_us": t.retry_span_s * 1_000_000,
         "client_timeout_ms": t.client_timeout_ms,

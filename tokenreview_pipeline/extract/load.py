@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -32,7 +32,7 @@ _FIELD_COLUMNS = tuple(name for name in FIELD_NAMES if name != "tags")
 
 def to_us(moment: datetime) -> int:
     """Microseconds since the Unix epoch (UTC), the integer time the SQL models compare."""
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = moment.astimezone(timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -95,7 +95,7 @@ def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow) -> dict:
         # A defective record that may be quarantined in this cycle keeps its usable
         # timestamp for analysts (others need none: any year 1-9999 parses, and not
         # every one round-trips through the SQLite text form).
-        row["timestamp"] = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts)  # type: ignore[operator]
+        row["timestamp"] = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=ts)  # type: ignore[operator]
     if keep_fields:
         row["tags"] = canonical_json(fields["tags"])
         row["source_ip_key"] = ip_key(fields["source_ip"])
@@ -170,7 +170,7 @@ def stage_records(
             {
                 "cycle_id": cycle_id,
                 "run_id": run_id,
-                "extracted_at": datetime.now(UTC),
+                "extracted_at": datetime.now(timezone.utc),
                 "source_kind": source_kind,
                 "source_location": source_location,
                 "records_read": counter["read"],

@@ -79,6 +79,7 @@ from itertools import accumulate
 
 from tokenreview_pipeline import contract
 from tokenreview_pipeline.contract import Reason, RecordField
+from tokenreview_pipeline.isotime import parse_datetime
 
 from .redaction import has_secret, redact_text, redact_value
 
@@ -379,7 +380,7 @@ def _parse_timestamp(value: str) -> tuple[str | None, datetime | None, int | Non
     if isinstance(value, InvalidTimestamp):
         return Reason.INVALID_TIMESTAMP, None, None
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = parse_datetime(value)
     except ValueError:
         return Reason.INVALID_TIMESTAMP, None, None
     if parsed.tzinfo is None or parsed.utcoffset() is None:

@@ -46,6 +46,7 @@ from pathlib import Path
 import yaml
 
 from tokenreview_pipeline.extract.files import iter_folder_records
+from tokenreview_pipeline.isotime import parse_datetime
 
 __all__ = [
     "FORMAT_DEFECTS",
@@ -75,7 +76,7 @@ def native_records(folder: str | Path) -> list[dict]:
 
 
 def _ms(record: dict) -> int:
-    moment = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00"))
+    moment = parse_datetime(record["timestamp"].replace("Z", "+00:00"))
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 

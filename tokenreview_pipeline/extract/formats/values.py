@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from tokenreview_pipeline.extract.records import InvalidTimestamp
+from tokenreview_pipeline.isotime import parse_datetime
 
 __all__ = ["digits_to_int", "epoch_to_iso", "iso_utc", "parse_naive_utc"]
 
@@ -29,7 +30,7 @@ def parse_naive_utc(value: str) -> datetime | None:
     ``Z`` is accepted (and, for Python 3.10, rewritten as ``+00:00`` first)."""
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
-        moment = datetime.fromisoformat(text)
+        moment = parse_datetime(text)
     except ValueError:
         return None
     if moment.tzinfo is None or moment.utcoffset() is None:
