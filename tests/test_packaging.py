@@ -30,7 +30,7 @@ def _source_packages() -> set[str]:
 
 
 def test_package_list_names_every_package_of_the_source_tree():
-    tomllib = pytest.importorskip("tomllib")
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert set(config["packages"]) == _source_packages()
     assert config["package-dir"] == {"tokenreview_pipeline.dbt_like_sql": "dbt_like_sql"}

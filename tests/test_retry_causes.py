@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 from scenario import attempt, by, rows, run, write_scenario
 
+from tokenreview_pipeline.isotime import parse_datetime
+
 CAUSES = (
     "client_handling",
     "platform_response",
@@ -31,7 +33,7 @@ def at(day: int, hh: int, mm: int = 0, ss: int = 0) -> str:
 
 
 def plus(when: str, seconds: int) -> str:
-    moment = datetime.fromisoformat(when) + timedelta(seconds=seconds)
+    moment = parse_datetime(when) + timedelta(seconds=seconds)
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
