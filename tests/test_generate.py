@@ -41,7 +41,8 @@ SAMPLE_KWARGS = {"seed": 7, "attempts": 1500, "cycle_start": CYCLE, "gzip_share"
 def _data_files(folder: Path) -> list[Path]:
     """The generated files in a folder: not the README, the bundled sample's code, nor what
     running it leaves (``.dagster/`` beside the config, ``__pycache__``), nor the sample in
-    the other input formats (``formats/``, tests/test_sample_formats.py)."""
+    the other input formats (``formats/``, tests/test_sample_formats.py), nor the data the
+    generator reads (``world_data/``)."""
     return [
         p
         for p in sorted(folder.rglob("*"))
@@ -49,7 +50,8 @@ def _data_files(folder: Path) -> list[Path]:
         and p.name != "README.md"
         and p.suffix not in (".py", ".pyc")
         and not any(
-            part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts
+            part.startswith(".") or part in ("__pycache__", "world_data")
+            for part in p.relative_to(folder).parts
         )
         and p.relative_to(folder).parts[0] != "formats"
     ]

@@ -2,114 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files
+
 # model -> its entry of pricing.json (tokenreview format, SPEC 2.3): per-1M list prices with
 # cached-input and cache-write prices where the provider bills them, batch / flex /
 # priority tiers, and a long-context band on the model that takes prompts over 200k.
-PRICES: dict[str, dict[str, object]] = {
-    "gpt-4o": {
-        "input_per_1m": 2.50,
-        "output_per_1m": 10.00,
-        "per_request": 0.0,
-        "cached_input_per_1m": 1.25,
-        "tiers": {
-            "batch": {"input_per_1m": 1.25, "output_per_1m": 5.00, "cached_input_per_1m": 0.625},
-            "priority": {
-                "input_per_1m": 4.25,
-                "output_per_1m": 17.00,
-                "cached_input_per_1m": 2.125,
-            },
-        },
-    },
-    "gpt-4o-mini": {
-        "input_per_1m": 0.15,
-        "output_per_1m": 0.60,
-        "per_request": 0.0,
-        "cached_input_per_1m": 0.075,
-        "tiers": {
-            "batch": {"input_per_1m": 0.075, "output_per_1m": 0.30, "cached_input_per_1m": 0.0375},
-            "priority": {"input_per_1m": 0.25, "output_per_1m": 1.00, "cached_input_per_1m": 0.125},
-        },
-    },
-    "gpt-4.1-mini": {
-        "input_per_1m": 0.40,
-        "output_per_1m": 1.60,
-        "per_request": 0.0,
-        "cached_input_per_1m": 0.10,
-        "tiers": {
-            "batch": {"input_per_1m": 0.20, "output_per_1m": 0.80, "cached_input_per_1m": 0.05}
-        },
-    },
-    # a reasoning model: reasoning tokens are billed as output (no reasoning_per_1m)
-    "o4-mini": {
-        "input_per_1m": 1.10,
-        "output_per_1m": 4.40,
-        "per_request": 0.0,
-        "cached_input_per_1m": 0.275,
-        "tiers": {
-            "batch": {"input_per_1m": 0.55, "output_per_1m": 2.20, "cached_input_per_1m": 0.1375},
-            "flex": {"input_per_1m": 0.55, "output_per_1m": 2.20, "cached_input_per_1m": 0.1375},
-        },
-    },
-    "claude-3-5-haiku-20241022": {
-        "input_per_1m": 0.80,
-        "output_per_1m": 4.00,
-        "per_request": 0.0,
-        "cached_input_per_1m": 0.08,
-        "cache_write_per_1m": 1.00,
-        "tiers": {
-            "batch": {
-                "input_per_1m": 0.40,
-                "output_per_1m": 2.00,
-                "cached_input_per_1m": 0.04,
-                "cache_write_per_1m": 0.50,
-            }
-        },
-    },
-    "claude-sonnet-4-20250514": {
-        "input_per_1m": 3.00,
-        "output_per_1m": 15.00,
-        "per_request": 0.0,
-        "cached_input_per_1m": 0.30,
-        "cache_write_per_1m": 3.75,
-        "long_context": [
-            {
-                "above_prompt_tokens": 200_000,
-                "input_per_1m": 6.00,
-                "output_per_1m": 22.50,
-                "cached_input_per_1m": 0.60,
-                "cache_write_per_1m": 7.50,
-            }
-        ],
-        "tiers": {
-            "batch": {
-                "input_per_1m": 1.50,
-                "output_per_1m": 7.50,
-                "cached_input_per_1m": 0.15,
-                "cache_write_per_1m": 1.875,
-                "long_context": [
-                    {
-                        "above_prompt_tokens": 200_000,
-                        "input_per_1m": 3.00,
-                        "output_per_1m": 11.25,
-                        "cached_input_per_1m": 0.30,
-                        "cache_write_per_1m": 3.75,
-                    }
-                ],
-            }
-        },
-    },
-    "text-embedding-3-small": {
-        "input_per_1m": 0.02,
-        "output_per_1m": 0.0,
-        "tiers": {"batch": {"input_per_1m": 0.01}},
-    },
-    "deepseek-chat": {
-        "input_per_1m": 0.27,
-        "output_per_1m": 1.10,
-        "per_request": 0.0,
-        "cached_input_per_1m": 0.07,
-    },
-}
+# The price list is data: world_data/model_prices.json.
+PRICES: dict[str, dict[str, object]] = json.loads(
+    files("tokenreview_pipeline.sample")
+    .joinpath("world_data", "model_prices.json")
+    .read_text(encoding="utf-8")
+)
 # A service tier some traffic reports that no model's tiers name (OpenAI's Scale Tier,
 # bought under a separate agreement): its attempts are unpriced, never guessed.
 UNPRICED_TIER = "scale"
