@@ -13,6 +13,14 @@ import pytest
 import sqlalchemy as sa
 
 PG_ENV = "TOKENREVIEW_TEST_DATABASE_URL"
+# Set by .ci/run: there a PostgreSQL test that cannot reach its database fails, never skips.
+REQUIRE_PG_ENV = "TOKENREVIEW_REQUIRE_POSTGRES"
+
+
+def _skip_or_fail(reason: str):
+    if os.environ.get(REQUIRE_PG_ENV):
+        pytest.fail(f"{reason} ({REQUIRE_PG_ENV} is set: PostgreSQL tests may not skip)")
+    pytest.skip(reason)
 
 
 def _pg_url() -> str | None:
@@ -23,7 +31,7 @@ def _pg_url() -> str | None:
 def pg_admin_engine():
     url = _pg_url()
     if not url:
-        pytest.skip(
+        _skip_or_fail(
             f"PostgreSQL tests skipped: set {PG_ENV} (e.g. "
             "postgresql+psycopg2://postgres@127.0.0.1:5432/test); .ci/run sets it"
         )
@@ -32,7 +40,7 @@ def pg_admin_engine():
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL tests skipped: cannot connect to {PG_ENV}: {exc.orig}")
+        _skip_or_fail(f"PostgreSQL tests skipped: cannot connect to {PG_ENV}: {exc.orig}")
     return engine
 
 
@@ -62,6 +70,12 @@ def _ledger_url(request, folder):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """A fresh, empty ledger database URL on each backend."""
+    yield from _ledger_url(request, tmp_path)
+
+
+@pytest.fixture(params=["postgresql"])
+def pg_db_url(request, tmp_path):
+    """A fresh, empty PostgreSQL ledger URL, for tests of what only PostgreSQL has."""
     yield from _ledger_url(request, tmp_path)
 
 

@@ -284,9 +284,9 @@ def _wait_for(condition, timeout: float = 60) -> None:
         time.sleep(0.1)
 
 
-def test_a_lost_connection_is_retried_and_publishes_once(tmp_path, db_url):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("connections are terminated with pg_terminate_backend")
+def test_a_lost_connection_is_retried_and_publishes_once(tmp_path, pg_db_url):
+    """Connections are terminated with pg_terminate_backend: PostgreSQL only."""
+    db_url = pg_db_url
     (config,) = _samples(tmp_path)[:1]
     reference_url, extra = _second_ledger(db_url, tmp_path)
     try:
