@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
+from tokenreview_pipeline.column_docs import column_doc
 from tokenreview_pipeline.contract import (
     CHARGE_KINDS,
     FOCUS,
@@ -329,6 +330,7 @@ pricing_fetches = sa.Table(
     sa.Column("snapshot_id", sa.String(64)),
     sa.Column("new_snapshot", sa.Boolean, nullable=False),
     sa.Column("error", sa.Text),
+    sa.Index("ix_pricing_fetches_fetched_at", "fetched_at"),
     comment="Every pricing fetch, successful or not (a failed fetch keeps the last snapshot).",
 )
 
@@ -411,7 +413,9 @@ request_attempts = sa.Table(
     sa.Column("cost_usd", Money),
     sa.Column("cost_unknown_reason", sa.String(32)),
     sa.Column("cache_savings_usd", Money),
-    sa.Index("ix_request_attempts_attempt_id", "attempt_id"),
+    sa.Index("ux_request_attempts_attempt_id", "attempt_id", unique=True),
+    sa.Index("ix_request_attempts_cycle_workload", "cycle_id", "workload_tag", "request_class"),
+    sa.Index("ix_request_attempts_logical_request", "cycle_id", "logical_request_id"),
     comment=(
         "One row per staged attempt: grouping, retry cause, allocation and cost. The price "
         "row that priced it is (pricing_snapshot_id, model, service_tier, "
@@ -433,6 +437,7 @@ quarantined_records = sa.Table(
     sa.Column("attempt_id", sa.Text),
     sa.Column("timestamp", UtcDateTime),
     sa.Column("raw_redacted", sa.Text, nullable=False),
+    sa.Index("ux_quarantined_records_cycle_seq", "cycle_id", "read_seq", unique=True),
     comment="Defective records of the cycle (SPEC 4.1), redacted, content removed, <= 4 KiB.",
     info=PUBLISHED,
 )
@@ -447,6 +452,7 @@ extraction_runs = sa.Table(
     sa.Column("exact_duplicates", sa.BigInteger, nullable=False),
     sa.Column("other_cycle_records", sa.BigInteger, nullable=False),
     sa.Column("redacted_values", sa.BigInteger, nullable=False),
+    sa.Index("ux_extraction_runs_cycle", "cycle_id", unique=True),
     comment="Per cycle and run: where every record read went (SPEC 4.1 reconciliation).",
     info=PUBLISHED,
 )
@@ -497,6 +503,7 @@ review_packets = sa.Table(
     sa.Column("result", sa.String(4), nullable=False),
     sa.Column("failed_requirements", JsonText, nullable=False),
     sa.Column("notes", sa.Text, nullable=False),
+    sa.Index("ux_review_packets_grain", "cycle_id", "workload_tag", "request_class", unique=True),
     comment="One evidence packet per (cycle, workload, request class) with pass/fail.",
     info=PUBLISHED,
 )
@@ -560,6 +567,18 @@ focus_charges = sa.Table(
     sa.Column("x_AllocationRuleIds", JsonText, nullable=False),
     sa.Column("x_PacketResult", sa.String(4), nullable=False),
     sa.Column("x_CostIsEstimate", sa.Boolean, nullable=False),
+    sa.Index(
+        "ux_focus_charges_grain",
+        "cycle_id",
+        "workload_tag",
+        "request_class",
+        "model",
+        "x_ServiceTier",
+        "x_AbovePromptTokens",
+        "x_PricingSnapshotId",
+        "x_ChargeKind",
+        unique=True,
+    ),
     comment=(
         "The cycle's estimated charges as FinOps FOCUS 1.3 rows (1.2 columns kept): one per "
         "(workload, request class, model, service tier, long-context entry, snapshot, "
@@ -592,6 +611,7 @@ budget_reviews = sa.Table(
     sa.Column("decision", sa.String(32), nullable=False),
     sa.Column("pause_reasons", JsonText, nullable=False),
     sa.Column("notes", sa.Text, nullable=False),
+    sa.Index("ux_budget_reviews_grain", "cycle_id", "workload_tag", unique=True),
     comment=(
         "One budget decision per (cycle, workload): its packets, costs against the "
         "previous cycle and the budget, and whether its change request is paused."
@@ -611,6 +631,7 @@ billing_reconciliation = sa.Table(
     sa.Column("difference_usd", Money),
     sa.Column("difference_share", Share),
     sa.Column("status", sa.String(16), nullable=False),
+    sa.Index("ux_billing_reconciliation_grain", "cycle_id", "model", unique=True),
     comment="Per (cycle, model): the estimate against the provider's billed usage.",
     info=PUBLISHED,
 )
@@ -658,6 +679,18 @@ cycle_publications = sa.Table(
 def is_published(table: sa.Table) -> bool:
     """A table analysts read, replaced per cycle by publication (not stg_/int_)."""
     return bool(table.info.get("published"))
+
+
+def _document_columns() -> None:
+    """Column comments of the published tables from ``column_docs`` (declared once there):
+    PostgreSQL stores them (COMMENT ON COLUMN), SQLite ignores them."""
+    for table in metadata.tables.values():
+        if is_published(table):
+            for column in table.columns:
+                column.comment = column_doc(table.name, column.name)
+
+
+_document_columns()
 
 
 BUILD_RUN_ID = "build_run_id"
