@@ -780,70 +780,27 @@ def write_connection(engine: Engine):
 
 
 class LedgerSchemaError(RuntimeError):
-    pass
+    """The ledger's schema is not the one this version of tokenreview uses."""
 
 
-_REBUILDABLE = ("stg_", "int_", "_build_")
-_checked: set[tuple[str, frozenset[str]]] = set()
-# Any constant: every tokenreview process creating the schema takes this one lock.
-_SCHEMA_LOCK_ID = 0x746F6B656E726576  # "tokenrev"
-
-
-def _schema_changes(inspector) -> list[str]:
-    """Tables of this version that are missing or lack columns."""
-    existing = set(inspector.get_table_names())
-    changes = []
-    for name, table in metadata.tables.items():
-        if name not in existing:
-            changes.append(name)
-            continue
-        have = {c["name"] for c in inspector.get_columns(name)}
-        if any(c.name not in have for c in table.columns):
-            changes.append(name)
-    return changes
+_checked: set[str] = set()
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create every ledger table that does not exist yet, once per engine and table set.
+    """Make sure the ledger is at this version's schema revision, once per engine.
 
-    A staging, intermediate or build table (``stg_``, ``int_``, ``_build_``: rebuilt by
-    every run) whose columns differ from this version's schema is dropped and
-    recreated. A published table that lacks columns is an error that names them:
-    its rows are history, so migrating it is the operator's decision.
-
-    Concurrent first runs are safe: the schema is created in one transaction under a
-    lock (PostgreSQL: an advisory transaction lock; SQLite: the database write lock).
+    A brand-new ledger is created at the head revision (one transaction, under a lock:
+    two first runs at once create it once); a ledger at an older revision, or a 0.1.0
+    one, is refused with ``LedgerSchemaError`` naming ``tokenreview db upgrade``. The
+    revisions are Alembic migrations (``ledger_migrations.py``).
     """
+    from tokenreview_pipeline import ledger_migrations
+
     engine = getattr(engine, "engine", engine)  # a FencedLedger wraps an engine
-    key = (engine.url.render_as_string(hide_password=True), frozenset(metadata.tables))
+    key = engine.url.render_as_string(hide_password=True)
     if key in _checked:
         return
-    with engine.connect() as conn:
-        up_to_date = not _schema_changes(sa.inspect(conn))
-    if up_to_date:  # the usual case: no write lock needed
-        _checked.add(key)
-        return
-    with write_connection(engine) as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_ID})
-        inspector = sa.inspect(conn)
-        existing = set(inspector.get_table_names())
-        for name, table in metadata.tables.items():
-            if name not in existing:
-                continue
-            have = {c["name"] for c in inspector.get_columns(name)}
-            missing = [c.name for c in table.columns if c.name not in have]
-            if not missing:
-                continue
-            if name.startswith(_REBUILDABLE):
-                table.drop(conn)
-            else:
-                raise LedgerSchemaError(
-                    f"ledger table {name} lacks column(s) {', '.join(missing)} of this "
-                    f"version of tokenreview ({redact_url(str(engine.url))}): add them "
-                    "(ALTER TABLE) or re-create the table and re-run its cycles"
-                )
-        metadata.create_all(conn, checkfirst=True)
+    ledger_migrations.ensure_current(engine)
     _checked.add(key)
 
 

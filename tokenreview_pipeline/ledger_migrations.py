@@ -32,6 +32,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from tokenreview_pipeline import ledger
+from tokenreview_pipeline.ledger import LedgerSchemaError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: The revision a 0.1.0 ledger (no ``alembic_version``) is stamped at before upgrading.
@@ -40,10 +41,6 @@ BASELINE_0_1_0 = "0001"
 SCHEMA_LOCK_ID = 0x746F6B656E726576  # "tokenrev"
 
 UPGRADE_COMMAND = "tokenreview db upgrade"
-
-
-class LedgerSchemaError(RuntimeError):
-    """The ledger's schema is not the one this version of tokenreview uses."""
 
 
 @dataclass(frozen=True)
