@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tokenreview_pipeline import ledger
+from tokenreview_pipeline import db_cli, ledger
 from tokenreview_pipeline.config import (
     CADENCES,
     LOG_FORMATS,
@@ -599,6 +599,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-bad-records", action="store_true", help="write no defective lines")
     p.set_defaults(func=cmd_generate)
+
+    db_cli.add_parser(sub)
     return parser
 
 
@@ -606,7 +608,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, CycleError, CliError) as exc:
+    except (
+        ConfigError,
+        CycleError,
+        CliError,
+        db_cli.NoLedgerGiven,
+        ledger.LedgerSchemaError,
+    ) as exc:
+        # a ledger at another schema revision is refused before any data is read
         print(f"tokenreview: error: {exc}", file=sys.stderr)
         return 2
 

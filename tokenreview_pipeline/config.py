@@ -315,6 +315,9 @@ class PricingConfig(FileModel):
     url: NonEmptyStr  # as written: the snapshot's source_url fallback (SPEC 2.3)
     format: PricingFormat = "tokenreview"
     max_age_days: int = Field(30, ge=0, le=3650)
+    # the total deadline of the fetch (not per network read) and its size cap
+    timeout_s: float = Field(30.0, gt=0.0, le=3600.0)
+    max_bytes: int = Field(64 * 1024 * 1024, ge=1024, le=1024**3)
 
 
 class Thresholds(FileModel):

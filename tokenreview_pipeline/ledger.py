@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
+from tokenreview_pipeline.column_docs import column_doc
 from tokenreview_pipeline.contract import (
     CHARGE_KINDS,
     FOCUS,
@@ -330,6 +331,7 @@ pricing_fetches = sa.Table(
     sa.Column("snapshot_id", sa.String(64)),
     sa.Column("new_snapshot", sa.Boolean, nullable=False),
     sa.Column("error", sa.Text),
+    sa.Index("ix_pricing_fetches_fetched_at", "fetched_at"),
     comment="Every pricing fetch, successful or not (a failed fetch keeps the last snapshot).",
 )
 
@@ -412,7 +414,9 @@ request_attempts = sa.Table(
     sa.Column("cost_usd", Money),
     sa.Column("cost_unknown_reason", sa.String(32)),
     sa.Column("cache_savings_usd", Money),
-    sa.Index("ix_request_attempts_attempt_id", "attempt_id"),
+    sa.Index("ux_request_attempts_attempt_id", "attempt_id", unique=True),
+    sa.Index("ix_request_attempts_cycle_workload", "cycle_id", "workload_tag", "request_class"),
+    sa.Index("ix_request_attempts_logical_request", "cycle_id", "logical_request_id"),
     comment=(
         "One row per staged attempt: grouping, retry cause, allocation and cost. The price "
         "row that priced it is (pricing_snapshot_id, model, service_tier, "
@@ -434,6 +438,7 @@ quarantined_records = sa.Table(
     sa.Column("attempt_id", sa.Text),
     sa.Column("timestamp", UtcDateTime),
     sa.Column("raw_redacted", sa.Text, nullable=False),
+    sa.Index("ux_quarantined_records_cycle_seq", "cycle_id", "read_seq", unique=True),
     comment="Defective records of the cycle (SPEC 4.1), redacted, content removed, <= 4 KiB.",
     info=PUBLISHED,
 )
@@ -448,6 +453,7 @@ extraction_runs = sa.Table(
     sa.Column("exact_duplicates", sa.BigInteger, nullable=False),
     sa.Column("other_cycle_records", sa.BigInteger, nullable=False),
     sa.Column("redacted_values", sa.BigInteger, nullable=False),
+    sa.Index("ux_extraction_runs_cycle", "cycle_id", unique=True),
     comment="Per cycle and run: where every record read went (SPEC 4.1 reconciliation).",
     info=PUBLISHED,
 )
@@ -498,6 +504,7 @@ review_packets = sa.Table(
     sa.Column("result", sa.String(4), nullable=False),
     sa.Column("failed_requirements", JsonText, nullable=False),
     sa.Column("notes", sa.Text, nullable=False),
+    sa.Index("ux_review_packets_grain", "cycle_id", "workload_tag", "request_class", unique=True),
     comment="One evidence packet per (cycle, workload, request class) with pass/fail.",
     info=PUBLISHED,
 )
@@ -561,6 +568,18 @@ focus_charges = sa.Table(
     sa.Column("x_AllocationRuleIds", JsonText, nullable=False),
     sa.Column("x_PacketResult", sa.String(4), nullable=False),
     sa.Column("x_CostIsEstimate", sa.Boolean, nullable=False),
+    sa.Index(
+        "ux_focus_charges_grain",
+        "cycle_id",
+        "workload_tag",
+        "request_class",
+        "model",
+        "x_ServiceTier",
+        "x_AbovePromptTokens",
+        "x_PricingSnapshotId",
+        "x_ChargeKind",
+        unique=True,
+    ),
     comment=(
         "The cycle's estimated charges as FinOps FOCUS 1.3 rows (1.2 columns kept): one per "
         "(workload, request class, model, service tier, long-context entry, snapshot, "
@@ -593,6 +612,7 @@ budget_reviews = sa.Table(
     sa.Column("decision", sa.String(32), nullable=False),
     sa.Column("pause_reasons", JsonText, nullable=False),
     sa.Column("notes", sa.Text, nullable=False),
+    sa.Index("ux_budget_reviews_grain", "cycle_id", "workload_tag", unique=True),
     comment=(
         "One budget decision per (cycle, workload): its packets, costs against the "
         "previous cycle and the budget, and whether its change request is paused."
@@ -612,6 +632,7 @@ billing_reconciliation = sa.Table(
     sa.Column("difference_usd", Money),
     sa.Column("difference_share", Share),
     sa.Column("status", sa.String(16), nullable=False),
+    sa.Index("ux_billing_reconciliation_grain", "cycle_id", "model", unique=True),
     comment="Per (cycle, model): the estimate against the provider's billed usage.",
     info=PUBLISHED,
 )
@@ -659,6 +680,18 @@ cycle_publications = sa.Table(
 def is_published(table: sa.Table) -> bool:
     """A table analysts read, replaced per cycle by publication (not stg_/int_)."""
     return bool(table.info.get("published"))
+
+
+def _document_columns() -> None:
+    """Column comments of the published tables from ``column_docs`` (declared once there):
+    PostgreSQL stores them (COMMENT ON COLUMN), SQLite ignores them."""
+    for table in metadata.tables.values():
+        if is_published(table):
+            for column in table.columns:
+                column.comment = column_doc(table.name, column.name)
+
+
+_document_columns()
 
 
 BUILD_RUN_ID = "build_run_id"
@@ -748,70 +781,27 @@ def write_connection(engine: Engine):
 
 
 class LedgerSchemaError(RuntimeError):
-    pass
+    """The ledger's schema is not the one this version of tokenreview uses."""
 
 
-_REBUILDABLE = ("stg_", "int_", "_build_")
-_checked: set[tuple[str, frozenset[str]]] = set()
-# Any constant: every tokenreview process creating the schema takes this one lock.
-_SCHEMA_LOCK_ID = 0x746F6B656E726576  # "tokenrev"
-
-
-def _schema_changes(inspector) -> list[str]:
-    """Tables of this version that are missing or lack columns."""
-    existing = set(inspector.get_table_names())
-    changes = []
-    for name, table in metadata.tables.items():
-        if name not in existing:
-            changes.append(name)
-            continue
-        have = {c["name"] for c in inspector.get_columns(name)}
-        if any(c.name not in have for c in table.columns):
-            changes.append(name)
-    return changes
+_checked: set[str] = set()
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create every ledger table that does not exist yet, once per engine and table set.
+    """Make sure the ledger is at this version's schema revision, once per engine.
 
-    A staging, intermediate or build table (``stg_``, ``int_``, ``_build_``: rebuilt by
-    every run) whose columns differ from this version's schema is dropped and
-    recreated. A published table that lacks columns is an error that names them:
-    its rows are history, so migrating it is the operator's decision.
-
-    Concurrent first runs are safe: the schema is created in one transaction under a
-    lock (PostgreSQL: an advisory transaction lock; SQLite: the database write lock).
+    A brand-new ledger is created at the head revision (one transaction, under a lock:
+    two first runs at once create it once); a ledger at an older revision, or a 0.1.0
+    one, is refused with ``LedgerSchemaError`` naming ``tokenreview db upgrade``. The
+    revisions are Alembic migrations (``ledger_migrations.py``).
     """
+    from tokenreview_pipeline import ledger_migrations
+
     engine = getattr(engine, "engine", engine)  # a FencedLedger wraps an engine
-    key = (engine.url.render_as_string(hide_password=True), frozenset(metadata.tables))
+    key = engine.url.render_as_string(hide_password=True)
     if key in _checked:
         return
-    with engine.connect() as conn:
-        up_to_date = not _schema_changes(sa.inspect(conn))
-    if up_to_date:  # the usual case: no write lock needed
-        _checked.add(key)
-        return
-    with write_connection(engine) as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_ID})
-        inspector = sa.inspect(conn)
-        existing = set(inspector.get_table_names())
-        for name, table in metadata.tables.items():
-            if name not in existing:
-                continue
-            have = {c["name"] for c in inspector.get_columns(name)}
-            missing = [c.name for c in table.columns if c.name not in have]
-            if not missing:
-                continue
-            if name.startswith(_REBUILDABLE):
-                table.drop(conn)
-            else:
-                raise LedgerSchemaError(
-                    f"ledger table {name} lacks column(s) {', '.join(missing)} of this "
-                    f"version of tokenreview ({redact_url(str(engine.url))}): add them "
-                    "(ALTER TABLE) or re-create the table and re-run its cycles"
-                )
-        metadata.create_all(conn, checkfirst=True)
+    ledger_migrations.ensure_current(engine)
     _checked.add(key)
 
 

@@ -36,6 +36,7 @@ from tokenreview_pipeline.contract import (
     STANDARD_TIER,
     STANDARD_TIER_ALIASES,
 )
+from tokenreview_pipeline.http_fetch import FetchLimitError, bounded_get
 from tokenreview_pipeline.price_list import (
     LongContextEntry,
     ModelPrice,
@@ -61,6 +62,9 @@ __all__ = [
 ]
 
 PRICING_FORMATS = ("tokenreview", "litellm")
+#: Defaults of ``pricing.timeout_s`` (the whole fetch) and ``pricing.max_bytes``.
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_CURRENCY = "USD"
 LITELLM_SKIP_KEYS = frozenset({"sample_spec"})
 
@@ -116,10 +120,13 @@ def _redact_message(message: str, url: str) -> str:
     return message.replace(url, shown) if url else message
 
 
-def _fetch_http(url: str, timeout_s: float) -> bytes:
+def _fetch_http(url: str, timeout_s: float, max_bytes: int) -> bytes:
     shown = safe_url(url)
     try:
-        response = httpx.get(url, follow_redirects=True, timeout=timeout_s)
+        with httpx.Client(follow_redirects=True) as client:
+            response = bounded_get(client, url, deadline_s=timeout_s, max_bytes=max_bytes)
+    except FetchLimitError as exc:  # the total deadline or the size cap (not per read)
+        raise PricingFetchError(f"pricing fetch from {shown} stopped: {exc}") from None
     except httpx.TimeoutException as exc:
         raise PricingFetchError(
             f"pricing fetch from {shown} timed out after {timeout_s:g}s ({type(exc).__name__})"
@@ -131,7 +138,7 @@ def _fetch_http(url: str, timeout_s: float) -> bytes:
         ) from None
     except ValueError as exc:  # e.g. an invalid URL
         raise PricingFetchError(f"pricing fetch from {shown} failed: invalid URL") from exc
-    if response.is_error:
+    if response.status_code >= 400:
         raise PricingFetchError(
             f"pricing fetch from {shown} failed: HTTP {response.status_code} "
             f"{response.reason_phrase}".rstrip()
@@ -139,9 +146,16 @@ def _fetch_http(url: str, timeout_s: float) -> bytes:
     return response.content
 
 
-def _read_file(path: Path, shown: str) -> bytes:
+def _read_file(path: Path, shown: str, max_bytes: int) -> bytes:
     try:
-        return path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise PricingFetchError(
+                f"pricing file {shown} is over the size cap of {max_bytes:,} bytes "
+                "(pricing.max_bytes)"
+            )
+        return raw
     except FileNotFoundError:
         raise PricingFetchError(f"pricing file not found: {shown}") from None
     except IsADirectoryError:
@@ -152,12 +166,20 @@ def _read_file(path: Path, shown: str) -> bytes:
         ) from None
 
 
-def fetch_pricing_bytes(url: str, *, base_dir: Path, timeout_s: float = 30.0) -> bytes:
-    """The raw bytes of the pricing document at ``url``.
+def fetch_pricing_bytes(
+    url: str,
+    *,
+    base_dir: Path,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> bytes:
+    """The raw bytes of the pricing document at ``url``, at most ``max_bytes`` of them.
 
-    ``http://``/``https://``: GET with httpx (redirects followed, 4xx/5xx is an
-    error; proxy environment variables are honoured). ``file://``: a local file
-    (``file:///abs/path``; a relative ``file:`` URL is not supported). Anything
+    ``http://``/``https://``: GET with httpx through ``http_fetch.bounded_get``
+    (``timeout_s`` is the whole fetch's deadline, not a per-read timeout; redirects
+    followed, 4xx/5xx is an error; proxy environment variables are honoured).
+    ``file://``: a local file (``file:///abs/path``; a relative ``file:`` URL is not
+    supported). Anything
     without a scheme is a filesystem path, relative paths resolved against
     ``base_dir`` (the config file's folder).
     """
@@ -169,7 +191,7 @@ def fetch_pricing_bytes(url: str, *, base_dir: Path, timeout_s: float = 30.0) ->
         raise PricingFetchError("pricing url is not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
-        return _fetch_http(url, timeout_s)
+        return _fetch_http(url, timeout_s, max_bytes)
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise PricingFetchError(
@@ -178,7 +200,7 @@ def fetch_pricing_bytes(url: str, *, base_dir: Path, timeout_s: float = 30.0) ->
         path = Path(url2pathname(parts.path))
         if not path.is_absolute():
             raise PricingFetchError(f"file URL must hold an absolute path: {safe_url(url)}")
-        return _read_file(path, str(path))
+        return _read_file(path, str(path), max_bytes)
     if scheme and len(scheme) > 1:  # one letter: a Windows drive, i.e. a path
         raise PricingFetchError(
             f"unsupported pricing url scheme {scheme!r} (use http, https, file or a path)"
@@ -186,7 +208,7 @@ def fetch_pricing_bytes(url: str, *, base_dir: Path, timeout_s: float = 30.0) ->
     path = Path(url).expanduser()
     if not path.is_absolute():
         path = Path(base_dir) / path
-    return _read_file(path, str(path))
+    return _read_file(path, str(path), max_bytes)
 
 
 # ------------------------------------------------------------------------- parsing

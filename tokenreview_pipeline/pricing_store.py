@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.config import TokenreviewConfig
@@ -61,6 +62,39 @@ def price_rows(snapshot: PricingSnapshot) -> list[dict]:
     ]
 
 
+def insert_new(conn: Connection, table: sa.Table, rows: list[dict] | dict) -> int:
+    """INSERT the rows a table's primary key does not hold yet: ``ON CONFLICT DO
+    NOTHING`` on both backends. Returns the rows inserted. Two runs storing the same
+    snapshot at once never collide: PostgreSQL makes the second wait for the first's
+    row and then skips it; SQLite serializes the writers."""
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[conn.dialect.name]
+    statement = dialect.insert(table).on_conflict_do_nothing()
+    return conn.execute(statement, rows).rowcount
+
+
+def store_snapshot(conn: Connection, snapshot: PricingSnapshot, url: str, fmt: str) -> bool:
+    """Store a snapshot and its prices unless the ledger has it (snapshots are immutable
+    and keyed by the SHA-256 of their bytes); True when it is new."""
+    new = insert_new(
+        conn,
+        ledger.pricing_snapshots,
+        {
+            "snapshot_id": snapshot.snapshot_id,
+            "source_url": safe_url(snapshot.source_url),
+            "configured_url": safe_url(url),
+            "pricing_format": fmt,
+            "currency": snapshot.currency,
+            "accessed_at": snapshot.accessed_at,
+            "accessed_on": snapshot.accessed_at.astimezone(timezone.utc).date(),
+            "content_sha256": snapshot.content_sha256,
+            "model_count": snapshot.model_count,
+        },
+    )
+    if new:
+        insert_new(conn, ledger.pricing_snapshot_prices, price_rows(snapshot))
+    return bool(new)
+
+
 def fetch_pricing_snapshot(
     engine: Engine, config: TokenreviewConfig, now: datetime | None = None
 ) -> PricingFetch:
@@ -72,7 +106,12 @@ def fetch_pricing_snapshot(
     now = now or datetime.now(timezone.utc)
     cfg = config.pricing
     try:
-        raw = fetch_pricing_bytes(cfg.url, base_dir=Path(config.base_dir))
+        raw = fetch_pricing_bytes(
+            cfg.url,
+            base_dir=Path(config.base_dir),
+            timeout_s=cfg.timeout_s,
+            max_bytes=cfg.max_bytes,
+        )
         snapshot = parse_pricing(
             raw, fmt=cfg.format, configured_url=safe_url(cfg.url), accessed_at=now
         )
@@ -88,29 +127,8 @@ def fetch_pricing_snapshot(
     else:
         outcome = PricingFetch(True, snapshot.snapshot_id, False, snapshot.model_count, None)
     with ledger.write_connection(engine) as conn, conn.begin():
-        if outcome.succeeded:
-            exists = conn.execute(
-                sa.select(ledger.pricing_snapshots.c.snapshot_id).where(
-                    ledger.pricing_snapshots.c.snapshot_id == snapshot.snapshot_id
-                )
-            ).first()
-            if not exists:
-                conn.execute(
-                    ledger.pricing_snapshots.insert(),
-                    {
-                        "snapshot_id": snapshot.snapshot_id,
-                        "source_url": safe_url(snapshot.source_url),
-                        "configured_url": safe_url(cfg.url),
-                        "pricing_format": cfg.format,
-                        "currency": snapshot.currency,
-                        "accessed_at": snapshot.accessed_at,
-                        "accessed_on": snapshot.accessed_at.astimezone(timezone.utc).date(),
-                        "content_sha256": snapshot.content_sha256,
-                        "model_count": snapshot.model_count,
-                    },
-                )
-                conn.execute(ledger.pricing_snapshot_prices.insert(), price_rows(snapshot))
-                outcome = PricingFetch(True, snapshot.snapshot_id, True, snapshot.model_count, None)
+        if outcome.succeeded and store_snapshot(conn, snapshot, cfg.url, cfg.format):
+            outcome = PricingFetch(True, snapshot.snapshot_id, True, snapshot.model_count, None)
         conn.execute(
             ledger.pricing_fetches.insert(),
             {
