@@ -10,6 +10,8 @@
                          [--cadence daily|weekly|monthly] [--csv-share F] [--gzip-share F]
                          [--no-bad-records]
     tokenreview backfill --config PATH --from YYYY-MM-DD --to YYYY-MM-DD
+    tokenreview bench    --attempts N [--database-url URL] [--history-weeks W] [--json]
+                         [--compare-duckdb]
 
 Every command that reads or writes the ledger takes ``--database-url``, which
 wins over ``TOKENREVIEW_DATABASE_URL``, which wins over the config's
@@ -601,6 +603,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_generate)
 
     db_cli.add_parser(sub)
+    from tokenreview_pipeline.bench import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
     return parser
 
 

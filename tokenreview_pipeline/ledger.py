@@ -771,6 +771,14 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
+def analyze(conn, table_name: str) -> None:
+    """PostgreSQL: refresh the planner's statistics of a table just rewritten, so the
+    next model's joins are planned on its real size (autovacuum would come too late).
+    SQLite plans without them (its tables here are read by index or in full)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f'ANALYZE "{table_name}"')
+
+
 def write_connection(engine: Engine):
     """A connection whose transactions take the database's write lock at once (SQLite
     BEGIN IMMEDIATE); on PostgreSQL a plain connection."""

@@ -386,6 +386,7 @@ def run_model(engine: Engine, model: SqlModel, params: Mapping[str, Any]) -> Mod
         rows = _replace(conn, model, target, params)
         if model.published:
             _record_build(conn, model, params, rows)
+        ledger.analyze(conn, target)
     with engine.connect() as conn:
         outcomes = [run_check(conn, c, target, params) for c in model.checks]
     blocked = any(not o.passed and o.check.severity == "error" for o in outcomes)

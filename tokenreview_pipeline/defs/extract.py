@@ -60,6 +60,7 @@ def build_extract_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
             metadata={
                 "dagster/row_count": result.rows_staged,
                 "records_read": result.records_read,
+                "load_seconds": dg.FloatMetadataValue(round(result.load_seconds, 3)),
                 "source": f"{log.kind}: {log.location}",
             },
         )

@@ -75,6 +75,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from itertools import accumulate
 
 from tokenreview_pipeline import contract
@@ -462,13 +463,20 @@ def _as_tags(value: object, csv: bool, field: RecordField) -> object:
     return dict(value)
 
 
-def _as_ip(value: object, csv: bool, field: RecordField) -> object:
-    if not isinstance(value, str) or "%" in value:
-        return _INVALID
+@lru_cache(maxsize=65536)
+def _normalized_ip(value: str) -> str | None:
+    # Cached: a log holds few distinct source addresses, each parsed once.
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
+        return None
+
+
+def _as_ip(value: object, csv: bool, field: RecordField) -> object:
+    if not isinstance(value, str) or "%" in value:
         return _INVALID
+    normalized = _normalized_ip(value)
+    return _INVALID if normalized is None else normalized
 
 
 def _as_str(value: object, csv: bool, field: RecordField) -> object:
