@@ -37,8 +37,7 @@ def _records():
 def home(tmp_path, monkeypatch):
     home = tmp_path / "dagster_home"
     monkeypatch.setenv("DAGSTER_HOME", str(home))
-    yield home
-    # run_cycle opened the instance through DagsterInstance.get(): release its files.
+    return home
 
 
 def _run(cfg, db_url, *extra) -> int:
@@ -131,6 +130,15 @@ def _started_run(instance, cfg, db_url, pid: int) -> dg.DagsterRun:
         },
         status=DagsterRunStatus.STARTED,
     )
+
+
+def test_opening_an_instance_leaves_the_environment_as_it_was(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "named"))
+    instance = cli_runs.open_instance(tmp_path / "other")
+    assert os.environ["DAGSTER_HOME"] == str(tmp_path / "named")
+    assert (tmp_path / "other" / "dagster.yaml").exists()
+    assert Path(instance.root_directory) == (tmp_path / "other").resolve()
+    instance.dispose()
 
 
 def test_a_live_run_of_the_cycle_is_named_and_the_cli_exits_1(tmp_path, home, capsys):

@@ -213,9 +213,14 @@ def test_a_ledger_behind_the_head_is_refused_by_the_run_and_upgraded_by_the_cli(
     assert _diffs(engine) == []
 
 
-def test_the_run_command_refuses_an_out_of_date_ledger_with_exit_2(tmp_path, capsys):
+def test_the_run_command_refuses_an_out_of_date_ledger_with_exit_2(tmp_path, capsys, monkeypatch):
     from scenario import write_scenario
 
+    from tokenreview_pipeline import cli_runs
+
+    home = tmp_path / "dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = cli_runs.open_instance(home)
     url = f"sqlite:///{tmp_path / 'old.db'}"
     ledger_migrations.upgrade(_engine(url), ledger_migrations.BASELINE_0_1_0)
     config = write_scenario(tmp_path, [])
@@ -225,6 +230,9 @@ def test_the_run_command_refuses_an_out_of_date_ledger_with_exit_2(tmp_path, cap
     assert code == 2
     err = capsys.readouterr().err
     assert "tokenreview db upgrade" in err and "revision 0001" in err
+    # The refused run is not left in the instance, where it would hold the cycle.
+    assert instance.get_runs() == []
+    instance.dispose()
 
 
 def test_db_commands_need_a_ledger(monkeypatch, capsys):

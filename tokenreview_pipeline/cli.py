@@ -166,6 +166,9 @@ def run_cycle(
             f"{latest_complete_cycle(config.cadence, datetime.now(timezone.utc).date()).cycle_id}"
         )
     review_date = review_date or datetime.now(timezone.utc).date()
+    # The ledger is checked (and a new one created) before the run is recorded: a ledger
+    # that must be upgraded first refuses the run without leaving one in the instance.
+    ledger_engine = _ledger(database_url or config.database_url)
     if instance is None:
         instance = cli_runs.open_instance(dagster_home(config))
     recon_job = cli_runs.reconstructable_cycle_job(config.path, database_url)
@@ -181,11 +184,13 @@ def run_cycle(
             instance,
             run,
             wait_s=wait_s,
-            ledger_engine=_ledger(database_url or config.database_url),
+            ledger_engine=ledger_engine,
             say=say or (lambda text: print(f"tokenreview: {text}", file=sys.stderr)),
         )
-    except cli_runs.RunRefused:
-        instance.delete_run(run.run_id)  # never started: nothing to show in the UI
+    except BaseException:
+        # Refused, interrupted while waiting, or failed: the run never started, so it is
+        # removed (a NOT_STARTED run of ours would hold the cycle for later runs).
+        instance.delete_run(run.run_id)
         raise
     return cli_runs.execute_cycle_run(instance, recon_job, run)
 

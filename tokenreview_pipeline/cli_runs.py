@@ -120,15 +120,16 @@ def _lock_path(home: Path) -> Path:
 
 def open_instance(home: Path) -> dg.DagsterInstance:
     """The instance of ``home``, created (a local SQLite instance, telemetry off) and its
-    storage initialised under a file lock when it is new; ``DAGSTER_HOME`` is set to it."""
+    storage initialised under a file lock when it is new. The process environment is left
+    as it was: a later command (or test) in the same process that names another home
+    gets that home, not this one."""
     home = home.resolve()
     home.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(_lock_path(home)), timeout=300):
         if not (home / "dagster.yaml").exists():
             home.mkdir(exist_ok=True)
             (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-        os.environ["DAGSTER_HOME"] = str(home)
-        instance = dg.DagsterInstance.get()
+        instance = dg.DagsterInstance.from_config(str(home))
         # Touch every storage: a new one creates and stamps its schema now, under the lock.
         instance.get_runs(limit=1)
         instance.event_log_storage.get_event_records(
