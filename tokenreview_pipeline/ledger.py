@@ -171,6 +171,53 @@ stg_source_records = sa.Table(
     comment="Every record read by a cycle's run, validated and redacted; no content fields.",
 )
 
+source_files = sa.Table(
+    "source_files",
+    metadata,
+    sa.Column(
+        "source_format", sa.Text, primary_key=True, comment="request_logs.format it was read as"
+    ),
+    sa.Column("path", sa.Text, primary_key=True, comment="the file's path as configured, redacted"),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False, comment="its size when read"),
+    sa.Column(
+        "modified_ns",
+        sa.BigInteger,
+        nullable=False,
+        comment="its modification time when read, nanoseconds since the Unix epoch",
+    ),
+    sa.Column("sha256", sa.String(64), nullable=False, comment="SHA-256 of all its bytes"),
+    sa.Column(
+        "edge_sha256",
+        sa.String(64),
+        nullable=False,
+        comment="SHA-256 of its first and last 64 KiB (all of it when smaller): the quick check",
+    ),
+    sa.Column("records", sa.BigInteger, nullable=False, comment="records read from it"),
+    sa.Column(
+        "earliest_ts_us",
+        sa.BigInteger,
+        comment="earliest usable timestamp of its records, microseconds since the epoch (UTC)",
+    ),
+    sa.Column(
+        "latest_ts_us",
+        sa.BigInteger,
+        comment="latest usable timestamp of its records, microseconds since the epoch (UTC)",
+    ),
+    sa.Column(
+        "records_without_timestamp",
+        sa.BigInteger,
+        nullable=False,
+        comment="records with no usable timestamp (a file holding any is read by every run)",
+    ),
+    sa.Column("indexed_at", UtcDateTime, nullable=False, comment="when a run last read it"),
+    sa.Column("run_id", sa.String(64), nullable=False, comment="the run that last read it"),
+    comment=(
+        "Index of the request-log files read (SPEC 4.1): a run skips a file the index "
+        "shows unchanged whose records all lie outside the cycle's read window. Deleting "
+        "rows makes the next run read those files again."
+    ),
+)
+
 stg_maintenance_windows = sa.Table(
     "stg_maintenance_windows",
     metadata,

@@ -3,12 +3,14 @@
 import dagster as dg
 
 from tokenreview_pipeline import ledger
+from tokenreview_pipeline.config import FilesLogSource
 from tokenreview_pipeline.defs.metadata import OWNERS, definition_metadata
 from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
 from tokenreview_pipeline.defs.run_params import cycle_of
 from tokenreview_pipeline.defs.step_errors import ledger_step
 from tokenreview_pipeline.extract.load import StagingWindow, stage_records
 from tokenreview_pipeline.extract.request_log import RequestLogError, open_request_log
+from tokenreview_pipeline.extract.source_files import index_format, load_index, store_index
 
 _SPECS = [
     dg.AssetSpec(
@@ -42,10 +44,16 @@ def build_extract_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
     ):
         config = review_config.load()
         cycle = cycle_of(context, config)
+        known = {}
+        if isinstance(config.request_logs, FilesLogSource):
+            with ledger_step(ledger_db.database_url):
+                engine = ledger.engine_for(ledger_db.database_url)
+                known = load_index(engine, index_format(config.request_logs))
         try:
-            log = open_request_log(config, cycle)
+            log = open_request_log(config, cycle, known)
         except RequestLogError as exc:
             raise dg.Failure(str(exc)) from None
+        folder = log.folder
         with ledger_step(ledger_db.database_url):
             result = stage_records(
                 ledger_db.for_cycle(context, cycle.cycle_id),
@@ -54,12 +62,21 @@ def build_extract_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
                 run_id=context.run.run_id,
                 source_kind=log.kind,
                 source_location=log.location,
+                on_finish=(
+                    None
+                    if folder is None
+                    else lambda conn: store_index(conn, folder.indexed, context.run.run_id)
+                ),
             )
+        files = {}
+        if folder is not None:
+            files = {"files_read": folder.files_read, "files_skipped": len(folder.skipped)}
         yield dg.MaterializeResult(
             asset_key="stg_source_records",
             metadata={
                 "dagster/row_count": result.rows_staged,
                 "records_read": result.records_read,
+                **files,
                 "load_seconds": dg.FloatMetadataValue(round(result.load_seconds, 3)),
                 "source": f"{log.kind}: {log.location}",
             },

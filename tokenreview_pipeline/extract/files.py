@@ -48,7 +48,16 @@ from .records import (
     redact_value,
 )
 
-__all__ = ["SourceLine", "iter_folder_lines", "iter_folder_records", "list_log_files"]
+__all__ = [
+    "SourceLine",
+    "check_csv_headers",
+    "check_json_lines_only",
+    "iter_file_lines",
+    "iter_file_records",
+    "iter_folder_lines",
+    "iter_folder_records",
+    "list_log_files",
+]
 
 _EXTENSIONS = (".jsonl", ".jsonl.gz", ".csv")
 # Enough to hold a line of exactly MAX_RECORD_BYTES plus "\r\n".
@@ -97,24 +106,29 @@ def iter_folder_records(folder: str | Path) -> Iterator[ExtractedRecord]:
     ``ValueError`` for a CSV file without a usable header, at call time.
     """
     paths = list_log_files(folder)
+    check_csv_headers(paths)
+    return (record for path in paths for record in iter_file_records(path))
+
+
+def check_csv_headers(paths: list[Path]) -> None:
+    """Raise ``ValueError`` naming the first CSV file of ``paths`` without a usable header."""
     for path in paths:
         if _kind(path.name) == "csv":
             with open(path, "rb", buffering=_BUFFER) as f:
                 _read_csv_header(_CsvLineFeed(f), path)
-    return _iter_paths(paths)
 
 
-def _iter_paths(paths: list[Path]) -> Iterator[ExtractedRecord]:
-    for path in paths:
-        kind = _kind(path.name)
-        if kind == "jsonl":
-            with open(path, "rb", buffering=_BUFFER) as f:
-                yield from _iter_jsonl(f, _shown(path.name))
-        elif kind == "jsonl.gz":
-            yield from _iter_gzip(path)
-        else:
-            with open(path, "rb", buffering=_BUFFER) as f:
-                yield from _iter_csv(f, path)
+def iter_file_records(path: Path) -> Iterator[ExtractedRecord]:
+    """Yield every record of one log file (``*.jsonl``, ``*.jsonl.gz`` or ``*.csv``)."""
+    kind = _kind(path.name)
+    if kind == "jsonl":
+        with open(path, "rb", buffering=_BUFFER) as f:
+            yield from _iter_jsonl(f, _shown(path.name))
+    elif kind == "jsonl.gz":
+        yield from _iter_gzip(path)
+    else:
+        with open(path, "rb", buffering=_BUFFER) as f:
+            yield from _iter_csv(f, path)
 
 
 # ------------------------------------------------------------------------ lines
@@ -367,32 +381,39 @@ def iter_folder_lines(folder: str | Path, *, max_line_bytes: int) -> Iterator[So
     silently). A corrupt gzip file raises ``ValueError`` as for ``tokenreview``.
     """
     paths = list_log_files(folder)
+    check_json_lines_only(paths)
+    return (line for path in paths for line in iter_file_lines(path, max_line_bytes=max_line_bytes))
+
+
+def check_json_lines_only(paths: list[Path]) -> None:
+    """Raise ``ValueError`` naming the first CSV file of ``paths``: a format that reads
+    JSON lines would otherwise lose its records silently."""
     for path in paths:
         if _kind(path.name) == "csv":
             raise ValueError(
                 f"{_shown(path)}: this request log format reads JSON lines only "
                 "(*.jsonl, *.jsonl.gz); move the CSV file out of the folder"
             )
-    return _iter_lines(paths, max_line_bytes + 2)
 
 
-def _iter_lines(paths: list[Path], read_cap: int) -> Iterator[SourceLine]:
-    for path in paths:
-        name = _shown(path.name)
-        if _kind(path.name) == "jsonl":
-            with open(path, "rb", buffering=_BUFFER) as f:
-                yield from _source_lines(f, name, read_cap)
-            continue
-        last_line = 0
-        try:
-            with gzip.open(path, "rb") as f:
-                for line in _source_lines(f, name, read_cap):  # type: ignore[arg-type]
-                    last_line = line.source_line
-                    yield line
-        except _GZIP_ERRORS as exc:
-            raise ValueError(
-                f"{_shown(path)}: corrupt or truncated gzip data after line {last_line}: {exc}"
-            ) from exc
+def iter_file_lines(path: Path, *, max_line_bytes: int) -> Iterator[SourceLine]:
+    """Yield every non-blank line of one ``*.jsonl`` / ``*.jsonl.gz`` file."""
+    read_cap = max_line_bytes + 2
+    name = _shown(path.name)
+    if _kind(path.name) == "jsonl":
+        with open(path, "rb", buffering=_BUFFER) as f:
+            yield from _source_lines(f, name, read_cap)
+        return
+    last_line = 0
+    try:
+        with gzip.open(path, "rb") as f:
+            for line in _source_lines(f, name, read_cap):  # type: ignore[arg-type]
+                last_line = line.source_line
+                yield line
+    except _GZIP_ERRORS as exc:
+        raise ValueError(
+            f"{_shown(path)}: corrupt or truncated gzip data after line {last_line}: {exc}"
+        ) from exc
 
 
 def _source_lines(f: BinaryIO, name: str, read_cap: int) -> Iterator[SourceLine]:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.contract import FIELD_NAMES
@@ -158,6 +158,7 @@ def stage_records(
     source_kind: str,
     source_location: str,
     batch_size: int = BATCH_SIZE,
+    on_finish: Callable[[Connection], None] | None = None,
 ) -> StagingResult:
     """Replace the cycle's staged records with ``records``.
 
@@ -169,7 +170,8 @@ def stage_records(
     nothing downstream runs on the partial staging.
 
     ``records_read`` is counted here, independently of the rows written, so the
-    ``no_record_lost`` check compares two separate counts.
+    ``no_record_lost`` check compares two separate counts. ``on_finish`` writes in that
+    last transaction (the files source's index: nothing is indexed by a failed read).
     """
     ledger.ensure_schema(engine)
     table = ledger.stg_source_records
@@ -207,6 +209,8 @@ def stage_records(
                 "records_read": counter["read"],
             },
         )
+        if on_finish is not None:
+            on_finish(conn)
     return StagingResult(
         records_read=counter["read"], rows_staged=staged, load_seconds=load_seconds
     )

@@ -10,7 +10,7 @@ metadata, so it is redacted like every stored string (SPEC 2.5).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from tokenreview_pipeline.config import (
@@ -27,7 +27,9 @@ from tokenreview_pipeline.extract.formats.litellm_database import (
     spendlogs_location,
 )
 from tokenreview_pipeline.extract.http import iter_http_records
+from tokenreview_pipeline.extract.load import to_us
 from tokenreview_pipeline.extract.records import ExtractedRecord, redact_value
+from tokenreview_pipeline.extract.source_files import FolderReading, IndexedFile
 from tokenreview_pipeline.urls import safe_url
 
 
@@ -41,6 +43,8 @@ class RequestLog:
     kind: str  # files | http | database
     location: str  # the folder, or the URL without credentials; redacted
     format: str = "tokenreview"
+    #: A files source's reading: which files it reads and skips, and their new index.
+    folder: FolderReading | None = None
 
 
 def _secret_from_env(config: TokenreviewConfig, key: str, name: str) -> str:
@@ -53,19 +57,25 @@ def _secret_from_env(config: TokenreviewConfig, key: str, name: str) -> str:
     return value
 
 
-def open_request_log(config: TokenreviewConfig, cycle: Cycle) -> RequestLog:
+def open_request_log(
+    config: TokenreviewConfig,
+    cycle: Cycle,
+    known_files: Mapping[str, IndexedFile] | None = None,
+) -> RequestLog:
     """The records of ``request_logs`` that a run for ``cycle`` reads (SPEC 4.1).
 
-    A files source yields every record of the folder; an HTTP export and LiteLLM's
-    table the read window of 4.2. A database that cannot be read raises
-    ``RequestLogError`` here, before anything is staged.
+    A files source yields every record of the folder's files but those ``known_files``
+    (the ledger's ``source_files`` index) shows unchanged and outside the read window of
+    4.2; an HTTP export and LiteLLM's table yield the read window. A database that
+    cannot be read raises ``RequestLogError`` here, before anything is staged.
     """
     source = config.request_logs
     fmt = input_format(source)
+    start, end = cycle.read_window(config.thresholds.retry_span_s)
     if isinstance(source, FilesLogSource):
         location = redact_value(str(source.path))[0]
-        return RequestLog(fmt.folder_records(source.path), "files", location, fmt.name)
-    start, end = cycle.read_window(config.thresholds.retry_span_s)
+        folder = FolderReading(source, fmt, known_files or {}, to_us(start), to_us(end))
+        return RequestLog(folder.records(), "files", location, fmt.name, folder)
     if isinstance(source, DatabaseLogSource):
         url = _secret_from_env(config, "url_env", source.url_env)
         try:

@@ -26,7 +26,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from tokenreview_pipeline.contract import Reason
-from tokenreview_pipeline.extract.files import iter_folder_lines
+from tokenreview_pipeline.extract.files import (
+    check_json_lines_only,
+    iter_file_lines,
+    list_log_files,
+)
 from tokenreview_pipeline.extract.records import (
     MAX_RECORD_BYTES,
     ExtractedRecord,
@@ -77,14 +81,21 @@ class InputFormat(ABC):
 
     def folder_records(self, folder: str | Path) -> Iterator[ExtractedRecord]:
         """The records of a files source; folder errors are raised at call time."""
-        lines = iter_folder_lines(folder, max_line_bytes=self.max_record_bytes)
-        return (
-            record
-            for line in lines
-            for record in self.line_records(
+        paths = list_log_files(folder)
+        self.check_files(paths)
+        return (record for path in paths for record in self.file_records(path))
+
+    def check_files(self, paths: list[Path]) -> None:
+        """Raise ``ValueError`` naming a file of ``paths`` this format cannot read, before
+        any record is read (a CSV file: these formats read JSON lines)."""
+        check_json_lines_only(paths)
+
+    def file_records(self, path: Path) -> Iterator[ExtractedRecord]:
+        """The records of one log file of a files source, in read order."""
+        for line in iter_file_lines(path, max_line_bytes=self.max_record_bytes):
+            yield from self.line_records(
                 line.data, source_name=line.source_name, source_line=line.source_line
             )
-        )
 
     def http_item_records(
         self,

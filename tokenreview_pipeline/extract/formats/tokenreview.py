@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from tokenreview_pipeline.extract.files import iter_folder_records
+from tokenreview_pipeline.extract.files import check_csv_headers, iter_file_records
 from tokenreview_pipeline.extract.records import (
     ExtractedRecord,
     record_from_line,
@@ -35,8 +35,11 @@ class TokenreviewFormat(InputFormat):
     def from_source(cls, source: object) -> TokenreviewFormat:
         return cls()
 
-    def folder_records(self, folder: str | Path) -> Iterator[ExtractedRecord]:
-        return iter_folder_records(folder)
+    def check_files(self, paths: list[Path]) -> None:
+        check_csv_headers(paths)
+
+    def file_records(self, path: Path) -> Iterator[ExtractedRecord]:
+        return iter_file_records(path)
 
     def http_item_records(
         self,
