@@ -21,6 +21,7 @@ from scenario import CYCLE, attempt, ts, write_scenario
 
 from tokenreview_pipeline import cli_runs
 from tokenreview_pipeline.cli import main
+from tokenreview_pipeline.defs.resources import LEDGER_URL_ENV
 from tokenreview_pipeline.sql_models import discover_models
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +131,30 @@ def _started_run(instance, cfg, db_url, pid: int) -> dg.DagsterRun:
         },
         status=DagsterRunStatus.STARTED,
     )
+
+
+def test_a_ledger_password_is_never_stored_in_the_dagster_instance(
+    tmp_path, pg_db_url, home, capsys, monkeypatch
+):
+    # PostgreSQL here trusts local connections, so the password is sent to no one; what
+    # is under test is where it is written: the job snapshot, the run record, the events.
+    password = "pw-Never-Stored-7316"
+    url = sa.engine.make_url(pg_db_url).set(password=password).render_as_string(False)
+    monkeypatch.delenv(LEDGER_URL_ENV, raising=False)
+    cfg = write_scenario(tmp_path, _records())
+    assert _run(cfg, url) == 0
+    out = capsys.readouterr()
+    assert password not in out.out + out.err
+    instance = dg.DagsterInstance.get()
+    (run,) = instance.get_runs()
+    assert run.status == DagsterRunStatus.SUCCESS
+    instance.dispose()
+    stored = [p for p in home.rglob("*") if p.is_file()]
+    assert stored and not [p for p in stored if password.encode() in p.read_bytes()]
+    # The same URL in TOKENREVIEW_DATABASE_URL: the snapshot names that variable.
+    monkeypatch.setenv("TOKENREVIEW_DATABASE_URL", url)
+    assert main(["run", "--config", str(cfg), "--cycle", CYCLE]) == 0
+    assert not [p for p in home.rglob("*") if p.is_file() and password.encode() in p.read_bytes()]
 
 
 def test_opening_an_instance_leaves_the_environment_as_it_was(tmp_path, monkeypatch):

@@ -79,22 +79,30 @@ class RunRefused(RuntimeError):
     """Another run of the cycle (or the instance's run queue) is in the way."""
 
 
-def cycle_job(config_path: str, database_url: str | None = None) -> dg.JobDefinition:
-    """The cycle job of the code location for this config (the reconstruction target)."""
+def cycle_job(
+    config_path: str, database_url: str | None = None, database_url_env: str | None = None
+) -> dg.JobDefinition:
+    """The cycle job of the code location for this config (the reconstruction target).
+    ``database_url_env`` names the environment variable holding the ledger URL when it
+    has a password (the run record keeps the job's arguments, never the password)."""
     from tokenreview_pipeline.config import load_config
     from tokenreview_pipeline.defs import build_defs
     from tokenreview_pipeline.defs.jobs import CYCLE_JOB
 
+    if database_url_env is not None:
+        database_url = os.environ[database_url_env]
     config = load_config(config_path, database_url=database_url)
     return build_defs(config).resolve_job_def(CYCLE_JOB)
 
 
 def reconstructable_cycle_job(config_path: Path, database_url: str | None) -> ReconstructableJob:
-    return dg.build_reconstructable_job(
-        __name__,
-        cycle_job.__name__,
-        reconstructable_kwargs={"config_path": str(config_path), "database_url": database_url},
-    )
+    from tokenreview_pipeline.defs.resources import LEDGER_URL_ENV, has_password
+
+    kwargs = {"config_path": str(config_path), "database_url": database_url}
+    if database_url is not None and has_password(database_url):
+        os.environ[LEDGER_URL_ENV] = database_url
+        kwargs = {"config_path": str(config_path), "database_url_env": LEDGER_URL_ENV}
+    return dg.build_reconstructable_job(__name__, cycle_job.__name__, reconstructable_kwargs=kwargs)
 
 
 def remote_job_origin(job_name: str) -> RemoteJobOrigin:

@@ -22,7 +22,11 @@ from tokenreview_pipeline.defs.jobs import build_cycle_job, build_cycle_schedule
 from tokenreview_pipeline.defs.models import build_model_assets
 from tokenreview_pipeline.defs.pricing import build_pricing_assets
 from tokenreview_pipeline.defs.publish import build_publication_asset
-from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
+from tokenreview_pipeline.defs.resources import (
+    LedgerResource,
+    ReviewConfigResource,
+    ledger_url_config,
+)
 from tokenreview_pipeline.defs.rules import build_rule_assets
 
 
@@ -45,11 +49,12 @@ def build_defs(config: TokenreviewConfig, database_url: str | None = None) -> dg
         executor=dg.in_process_executor,
         resources={
             "ledger_db": LedgerResource(
-                database_url=database_url or config.database_url,
+                database_url=ledger_url_config(database_url or config.database_url),
                 lease_wait_s=config.cycle_lock_wait_s,
             ),
             "review_config": ReviewConfigResource(
-                config_path=str(config.path), database_url=database_url
+                config_path=str(config.path),
+                database_url=database_url and ledger_url_config(database_url),
             ),
         },
     )

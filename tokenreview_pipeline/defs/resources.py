@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
@@ -25,6 +28,33 @@ def _report_dead(instance: dg.DagsterInstance, holder: Holder) -> None:
             message=f"process {holder.pid} on {holder.host} is gone; the cycle was taken "
             "over by a new run",
         )
+
+
+#: The environment variable a ledger URL that holds a password is handed over in: the
+#: resources are configured with its *name* (``dg.EnvVar``), so the password is never in
+#: the job snapshot or run record Dagster stores, only in this process's environment
+#: (inherited by the run workers it launches).
+LEDGER_URL_ENV = "TOKENREVIEW_LEDGER_URL"
+#: The variable SPEC 7 reads the ledger URL from; used by name when it holds the URL.
+DATABASE_URL_ENV = "TOKENREVIEW_DATABASE_URL"
+
+
+def has_password(url: str) -> bool:
+    try:
+        return sa.engine.make_url(url).password is not None
+    except sa.exc.ArgumentError:
+        return False
+
+
+def ledger_url_config(url: str) -> str | dg.EnvVar:
+    """What a resource is configured with for the ledger ``url``: the URL when it holds no
+    password (the UI shows it), else an ``EnvVar`` naming where this process keeps it."""
+    if not has_password(url):
+        return url
+    if os.environ.get(DATABASE_URL_ENV) == url:
+        return dg.EnvVar(DATABASE_URL_ENV)
+    os.environ[LEDGER_URL_ENV] = url
+    return dg.EnvVar(LEDGER_URL_ENV)
 
 
 class LedgerResource(dg.ConfigurableResource):
