@@ -12,9 +12,12 @@
 
 from __future__ import annotations
 
-import dagster as dg
+import os
 
-from tokenreview_pipeline.config import TokenreviewConfig
+import dagster as dg
+import sqlalchemy as sa
+
+from tokenreview_pipeline.config import DATABASE_URL_ENV, TokenreviewConfig
 from tokenreview_pipeline.cycles import partitions_def
 from tokenreview_pipeline.defs.alerts import cycle_alerts
 from tokenreview_pipeline.defs.extract import build_extract_assets
@@ -24,6 +27,17 @@ from tokenreview_pipeline.defs.pricing import build_pricing_assets
 from tokenreview_pipeline.defs.publish import build_publication_asset
 from tokenreview_pipeline.defs.resources import LedgerResource, ReviewConfigResource
 from tokenreview_pipeline.defs.rules import build_rule_assets
+
+
+def _ledger_url(config: TokenreviewConfig, database_url: str | None) -> str | dg.EnvVar:
+    """The ledger URL as the resource's config. A resource's value is written into the job
+    snapshot, which the instance stores with every run and the UI shows: a URL holding a
+    password that came from ``$TOKENREVIEW_DATABASE_URL`` is recorded by the variable's
+    name instead (any other URL as it is, so CLI and code location snapshots stay equal)."""
+    url = database_url or config.database_url
+    if os.environ.get(DATABASE_URL_ENV) == url and sa.engine.make_url(url).password is not None:
+        return dg.EnvVar(DATABASE_URL_ENV)
+    return url
 
 
 def build_defs(config: TokenreviewConfig, database_url: str | None = None) -> dg.Definitions:
@@ -45,7 +59,7 @@ def build_defs(config: TokenreviewConfig, database_url: str | None = None) -> dg
         executor=dg.in_process_executor,
         resources={
             "ledger_db": LedgerResource(
-                database_url=database_url or config.database_url,
+                database_url=_ledger_url(config, database_url),
                 lease_wait_s=config.cycle_lock_wait_s,
             ),
             "review_config": ReviewConfigResource(
