@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.config import TokenreviewConfig, load_config
+from tokenreview_pipeline.config import DATABASE_URL_ENV, TokenreviewConfig, load_config
 from tokenreview_pipeline.cycle_lease import FencedLedger, Holder
 
 
@@ -35,8 +35,6 @@ def _report_dead(instance: dg.DagsterInstance, holder: Holder) -> None:
 #: the job snapshot or run record Dagster stores, only in this process's environment
 #: (inherited by the run workers it launches).
 LEDGER_URL_ENV = "TOKENREVIEW_LEDGER_URL"
-#: The variable SPEC 7 reads the ledger URL from; used by name when it holds the URL.
-DATABASE_URL_ENV = "TOKENREVIEW_DATABASE_URL"
 
 
 def has_password(url: str) -> bool:
