@@ -182,7 +182,12 @@ def write_hostile(root: Path) -> Path:
     header = "attempt_id,timestamp,api_key_id,model,endpoint,status_code,tags"
     csv_lines = [header] + [f"csv-{i},{cells}" for i, (cells, *_) in enumerate(CSV_ROWS)]
     (logs / "legacy.csv").write_text("\n".join(csv_lines) + "\n", encoding="utf-8")
-    (logs / SECRET_FILE).write_text(json.dumps(at(40, "from-secret-file")) + "\n")
+    (logs / SECRET_FILE).write_text(
+        json.dumps(at(40, "from-secret-file"))
+        + "\n"
+        + json.dumps(at(41, "bad-in-secret-file", prompt_tokens=-1))
+        + "\n"
+    )
     # the folder is named like a secret too: its path is stored as source_location
     logs.rename(root / SECRET_FOLDER)
     config = yaml.safe_load(cfg.read_text())
@@ -194,7 +199,9 @@ def write_hostile(root: Path) -> Path:
 def test_hostile_input_is_contained(tmp_path, db_url):
     run(write_hostile(tmp_path), db_url)
 
-    expected = [(d, r) for _, d, r in LINES] + [(d, r) for _, d, r in CSV_ROWS] + [(S, None)]
+    # + the secret-named file: one staged record, one quarantined
+    expected = [(d, r) for _, d, r in LINES] + [(d, r) for _, d, r in CSV_ROWS]
+    expected += [(S, None), (Q, "negative_tokens")]
     (extraction,) = rows(db_url, "extraction_runs")
     assert {k: extraction[k] for k in ("records_read", "attempts_staged")} == {
         "records_read": len(expected),
@@ -212,6 +219,7 @@ def test_hostile_input_is_contained(tmp_path, db_url):
     want |= {
         ("legacy.csv", n): reason for n, (_, d, reason) in enumerate(CSV_ROWS, start=2) if d == Q
     }
+    want[("token=" + redacted_form(SK) + ".jsonl", 2)] = "negative_tokens"
     assert by_source == want
 
     staged = by(rows(db_url, "request_attempts"), "attempt_id")
@@ -250,10 +258,13 @@ def test_hostile_input_is_contained(tmp_path, db_url):
     assert "x" * 256 in ids  # an overlong id is kept cut to 256 characters, findable
     assert "nul-bad\ufffd" in ids
 
-    (from_file,) = [
-        r for r in rows(db_url, "stg_source_records") if r["attempt_id"] == "from-secret-file"
-    ]
+    # The file's name is stored redacted where a record names its file. The folder's own
+    # name holds a secret, so no file of it is indexed (source_files stores paths as they
+    # are, and storing these would change them): every run reads them all.
+    assert "from-secret-file" in staged
+    (from_file,) = [r for r in quarantined if r["attempt_id"] == "bad-in-secret-file"]
     assert from_file["source_name"] == "token=" + redacted_form(SK) + ".jsonl"
+    assert rows(db_url, "source_files", cycle=None) == []
     assert extraction["source_location"].endswith("logs_" + redacted_form(SK))
 
     assert leaks(db_url, planted=PLANTED) == []

@@ -7,6 +7,13 @@ cycle's rows of every published table from the builds, clears the builds, record
 publication and releases the cycle's lease -- all in one transaction. A reader sees
 the whole old cycle or the whole new one, never one table of each; a run that stops
 earlier (a failed step, a blocking check, a kill) changes no published row.
+
+The same transaction prunes the cycle's per-record staging and intermediate rows
+(:data:`PRUNED_ON_PUBLICATION`): every run rebuilds them and nothing reads them once the
+cycle is published, and they are most of a ledger's size (docs/performance.md). A later
+run that rebuilds the models from pruned staging without extracting again fails the
+blocking ``no_record_lost`` check (the extraction's count kept in ``stg_extract_runs``
+no longer matches the rows staged), so it publishes nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +30,16 @@ from tokenreview_pipeline.cycle_lease import FencedLedger
 
 class PublicationError(RuntimeError):
     pass
+
+
+#: Rows of a cycle deleted when it is published: one or more per record read, rebuilt by
+#: every run of the cycle, read by no published table's reader.
+PRUNED_ON_PUBLICATION = (
+    ledger.stg_source_records,
+    ledger.int_classified_records,
+    ledger.int_grouped_attempts,
+    ledger.int_retry_causes,
+)
 
 
 def _builds_of_run(conn: Connection, cycle_id: str, run_id: str) -> dict[str, int]:
@@ -80,6 +97,8 @@ def publish_cycle(writer: FencedLedger) -> dict[str, int]:
                 "job (or select every asset of the cycle) for this partition."
             )
         counts = {t.name: _swap(conn, t, cycle_id, run_id) for t in ledger.PUBLISHED_TABLES}
+        for table in PRUNED_ON_PUBLICATION:
+            conn.execute(sa.delete(table).where(table.c.cycle_id == cycle_id))
         conn.execute(
             sa.delete(ledger.cycle_builds).where(ledger.cycle_builds.c.cycle_id == cycle_id)
         )

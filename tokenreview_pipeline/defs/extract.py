@@ -19,7 +19,8 @@ _SPECS = [
         owners=OWNERS,
         description=(
             "Every record of the request log read for the cycle, validated (SPEC 4.1), "
-            "redacted (SPEC 2.5) and stripped of content fields: one row per record read."
+            "redacted (SPEC 2.5) and stripped of content fields: one row per record read. "
+            "Pruned when the cycle is published (the published tables hold what it fed)."
         ),
         metadata=definition_metadata(ledger.stg_source_records),
     ),
