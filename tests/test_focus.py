@@ -15,7 +15,7 @@ from cost_oracle import expected_cost
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from price_docs import spec_model
-from scenario import CYCLE, REVIEW_DATE, attempt, rows, run, ts, write_scenario
+from scenario import CYCLE, REVIEW_DATE, attempt, rows, run, run_unpublished, ts, write_scenario
 
 from tokenreview_pipeline import ledger
 from tokenreview_pipeline.config import load_config
@@ -173,15 +173,15 @@ def splits(draw) -> Split:
 
 @pytest.fixture
 def base_cycle(tmp_path, db_url):
-    """One cycle of six attempts through the pipeline; the property then rewrites their
-    token split in the staged records and rebuilds the cost models with the pipeline's
-    own runner."""
+    """One cycle of six attempts through the pipeline up to its publication (which would
+    prune the staging); the property then rewrites their token split in the staged
+    records and rebuilds the cost models with the pipeline's own runner."""
     records = [
         attempt(name, ts(i), request_id=name, tags={"team": "search", "project": project})
         for i, (name, project) in enumerate(SLOTS)
     ]
     cfg = write_scenario(tmp_path, records, pricing=PRICING)
-    run(cfg, db_url)
+    run_unpublished(cfg, db_url)
     config = load_config(cfg, database_url=db_url)
     params = cycle_params(parse_cycle(CYCLE, config.cadence), config, REVIEW_DATE, "property")
     snapshot = parse_pricing(

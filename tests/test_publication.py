@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 import sqlalchemy as sa
-from scenario import CYCLE, REVIEW_DATE, attempt, rows, run, ts, write_scenario
+from scenario import CYCLE, REVIEW_DATE, attempt, rows, run, run_unpublished, ts, write_scenario
 from test_reliability import published_tables
 
 from tokenreview_pipeline import ledger
@@ -45,6 +45,13 @@ def test_publication_prunes_the_cycles_per_record_staging(tmp_path, db_url):
     first = published_tables(db_url)
     run(cfg, db_url)  # a re-run extracts again: the same publication
     assert published_tables(db_url) == first
+
+
+def test_a_run_stopped_before_publication_keeps_its_staging(tmp_path, db_url):
+    run_unpublished(write_scenario(tmp_path, _records()), db_url)
+    kept = {t.name: _cycle_rows(db_url, t) for t in PRUNED_ON_PUBLICATION}
+    assert kept["stg_source_records"] == 4 and all(kept.values()), kept
+    assert rows(db_url, "request_attempts") == []  # nothing published
 
 
 def test_models_rebuilt_from_pruned_staging_are_not_published(tmp_path, db_url):
