@@ -124,8 +124,10 @@ def record_columns(
     return columns
 
 
-def _cycle() -> sa.Column:
-    return sa.Column("cycle_id", sa.String(10), nullable=False, index=True)
+def _cycle(index: bool = True) -> sa.Column:
+    """The cycle column, indexed unless the table's (cycle_id, read_seq) key serves (an
+    extra index on the per-record tables costs every insert and every pruning delete)."""
+    return sa.Column("cycle_id", sa.String(10), nullable=False, index=index)
 
 
 # ---------------------------------------------------------------- staging (Python)
@@ -154,7 +156,7 @@ stg_extract_runs = sa.Table(
 stg_source_records = sa.Table(
     "stg_source_records",
     metadata,
-    _cycle(),
+    _cycle(index=False),
     sa.Column("read_seq", sa.BigInteger, nullable=False),
     sa.Column("source_name", sa.Text, nullable=False),
     sa.Column("source_line", sa.Integer),
@@ -387,7 +389,7 @@ pricing_fetches = sa.Table(
 int_classified_records = sa.Table(
     "int_classified_records",
     metadata,
-    _cycle(),
+    _cycle(index=False),
     sa.Column("read_seq", sa.BigInteger, nullable=False),
     sa.Column("disposition", sa.String(16), nullable=False),
     sa.Column("reason", sa.String(64)),
@@ -401,7 +403,7 @@ int_classified_records = sa.Table(
 int_grouped_attempts = sa.Table(
     "int_grouped_attempts",
     metadata,
-    _cycle(),
+    _cycle(index=False),
     sa.Column("read_seq", sa.BigInteger, nullable=False),
     sa.Column("attempt_id", sa.Text, nullable=False),
     sa.Column("logical_request_id", sa.Text, nullable=False),
@@ -417,7 +419,7 @@ int_grouped_attempts = sa.Table(
 int_retry_causes = sa.Table(
     "int_retry_causes",
     metadata,
-    _cycle(),
+    _cycle(index=False),
     sa.Column("read_seq", sa.BigInteger, nullable=False),
     sa.Column("attempt_id", sa.Text, nullable=False),
     sa.Column("is_retry", sa.Boolean, nullable=False),
