@@ -3,16 +3,20 @@ rebuilds the models from pruned staging without extracting again publishes nothi
 
 from __future__ import annotations
 
-import dagster as dg
 import sqlalchemy as sa
-from scenario import CYCLE, REVIEW_DATE, attempt, rows, run, run_unpublished, ts, write_scenario
+from scenario import (
+    CYCLE,
+    attempt,
+    rows,
+    run,
+    run_assets_but,
+    run_unpublished,
+    ts,
+    write_scenario,
+)
 from test_reliability import published_tables
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.config import load_config
-from tokenreview_pipeline.defs import build_defs
-from tokenreview_pipeline.defs.jobs import CYCLE_JOB
-from tokenreview_pipeline.defs.run_params import REVIEW_DATE_TAG
 from tokenreview_pipeline.publication import PRUNED_ON_PUBLICATION
 
 EXTRACTION = {"stg_source_records", "stg_extract_runs"}
@@ -59,29 +63,16 @@ def test_models_rebuilt_from_pruned_staging_are_not_published(tmp_path, db_url):
     run(cfg, db_url)
     before = published_tables(db_url)
 
-    config = load_config(cfg, database_url=db_url)
-    job = build_defs(config).resolve_job_def(CYCLE_JOB)
-    keys = [
-        k for k in job.asset_layer.executable_asset_keys if k.to_user_string() not in EXTRACTION
-    ]
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            partition_key=CYCLE,
-            asset_selection=keys,
-            instance=instance,
-            tags={REVIEW_DATE_TAG: REVIEW_DATE.isoformat()},
-            raise_on_error=False,
-        )
-        assert not result.success
-        # The blocking check that compares what was extracted with what was staged stops
-        # it before publication.
-        failed = {
-            (e.asset_key.to_user_string(), e.check_name)
-            for e in result.get_asset_check_evaluations()
-            if not e.passed
-        }
-        assert ("request_attempts", "no_record_lost") in failed
-        assert "cycle_publication" not in {
-            e.step_key for e in result.all_events if e.is_successful_output
-        }
+    result = run_assets_but(cfg, db_url, EXTRACTION, expect_success=False)
+    # The blocking check that compares what was extracted with what was staged stops
+    # it before publication.
+    failed = {
+        (e.asset_key.to_user_string(), e.check_name)
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
+    }
+    assert ("request_attempts", "no_record_lost") in failed
+    assert "cycle_publication" not in {
+        e.step_key for e in result.all_events if e.is_successful_output
+    }
     assert published_tables(db_url) == before

@@ -96,12 +96,12 @@ def cycle_job(
 
 
 def reconstructable_cycle_job(config_path: Path, database_url: str | None) -> ReconstructableJob:
-    from tokenreview_pipeline.defs.resources import LEDGER_URL_ENV, has_password
+    from tokenreview_pipeline.defs.resources import ledger_url_config
 
-    kwargs = {"config_path": str(config_path), "database_url": database_url}
-    if database_url is not None and has_password(database_url):
-        os.environ[LEDGER_URL_ENV] = database_url
-        kwargs = {"config_path": str(config_path), "database_url_env": LEDGER_URL_ENV}
+    url = database_url and ledger_url_config(database_url)
+    kwargs = {"config_path": str(config_path), "database_url": url}
+    if isinstance(url, dg.EnvVar):  # a password: the run record keeps the variable's name
+        kwargs = {"config_path": str(config_path), "database_url_env": url.env_var_name}
     return dg.build_reconstructable_job(__name__, cycle_job.__name__, reconstructable_kwargs=kwargs)
 
 

@@ -17,6 +17,7 @@ from datetime import timezone
 from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
@@ -826,6 +827,13 @@ def analyze(conn, table_name: str) -> None:
     SQLite plans without them (its tables here are read by index or in full)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f'ANALYZE "{table_name}"')
+
+
+def dialect_insert(conn, table: sa.Table):
+    """``INSERT`` in the connection's own dialect, which has ``ON CONFLICT`` (both
+    backends): ``.on_conflict_do_nothing()`` / ``.on_conflict_do_update(...)``."""
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[conn.dialect.name]
+    return dialect.insert(table)
 
 
 def write_connection(engine: Engine):

@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from tokenreview_pipeline import ledger
@@ -67,8 +66,7 @@ def insert_new(conn: Connection, table: sa.Table, rows: list[dict] | dict) -> in
     NOTHING`` on both backends. Returns the rows inserted. Two runs storing the same
     snapshot at once never collide: PostgreSQL makes the second wait for the first's
     row and then skips it; SQLite serializes the writers."""
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[conn.dialect.name]
-    statement = dialect.insert(table).on_conflict_do_nothing()
+    statement = ledger.dialect_insert(conn, table).on_conflict_do_nothing()
     return conn.execute(statement, rows).rowcount
 
 

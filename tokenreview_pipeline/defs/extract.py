@@ -48,8 +48,7 @@ def build_extract_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         known = {}
         if isinstance(config.request_logs, FilesLogSource):
             with ledger_step(ledger_db.database_url):
-                engine = ledger.engine_for(ledger_db.database_url)
-                known = load_index(engine, index_format(config.request_logs))
+                known = load_index(ledger_db.engine(), index_format(config.request_logs))
         try:
             log = open_request_log(config, cycle, known)
         except RequestLogError as exc:

@@ -54,7 +54,6 @@ __all__ = [
     "check_json_lines_only",
     "iter_file_lines",
     "iter_file_records",
-    "iter_folder_lines",
     "iter_folder_records",
     "list_log_files",
 ]
@@ -370,19 +369,6 @@ class SourceLine:
     source_name: str
     source_line: int
     data: bytes
-
-
-def iter_folder_lines(folder: str | Path, *, max_line_bytes: int) -> Iterator[SourceLine]:
-    """Yield every non-blank line of every ``*.jsonl`` / ``*.jsonl.gz`` file of ``folder``,
-    in SPEC read order, holding at most one line (``max_line_bytes`` + 2 bytes).
-
-    For formats that read JSON lines only: a ``*.csv`` file in the folder raises
-    ``ValueError`` naming it, at call time (its records would otherwise be lost
-    silently). A corrupt gzip file raises ``ValueError`` as for ``tokenreview``.
-    """
-    paths = list_log_files(folder)
-    check_json_lines_only(paths)
-    return (line for path in paths for line in iter_file_lines(path, max_line_bytes=max_line_bytes))
 
 
 def check_json_lines_only(paths: list[Path]) -> None:

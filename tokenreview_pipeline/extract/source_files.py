@@ -31,7 +31,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from tokenreview_pipeline import ledger
@@ -206,7 +205,6 @@ class FolderReading:
 
 def load_index(engine: Engine, source_format: str) -> dict[str, IndexedFile]:
     """The ledger's index of the files read as ``source_format``, by path."""
-    ledger.ensure_schema(engine)
     table = ledger.source_files
     columns = [table.c[name] for name in IndexedFile.__dataclass_fields__]
     with engine.connect() as conn:
@@ -221,8 +219,7 @@ def store_index(conn: Connection, entries: list[IndexedFile], run_id: str) -> No
     table = ledger.source_files
     now = datetime.now(timezone.utc)
     rows = [{**asdict(entry), "indexed_at": now, "run_id": run_id} for entry in entries]
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[conn.dialect.name]
-    statement = dialect.insert(table)
+    statement = ledger.dialect_insert(conn, table)
     keys = {c.name for c in table.primary_key.columns}
     statement = statement.on_conflict_do_update(
         index_elements=sorted(keys),
