@@ -3,6 +3,8 @@ rebuilds the models from pruned staging without extracting again publishes nothi
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
 from scenario import (
     CYCLE,
@@ -76,3 +78,76 @@ def test_models_rebuilt_from_pruned_staging_are_not_published(tmp_path, db_url):
         e.step_key for e in result.all_events if e.is_successful_output
     }
     assert published_tables(db_url) == before
+
+
+def _rows_by_cycle(db_url: str, table: sa.Table) -> dict[str, int]:
+    with ledger.engine_for(db_url).connect() as conn:
+        query = sa.select(table.c.cycle_id, sa.func.count()).group_by(table.c.cycle_id)
+        return dict(conn.execute(query).all())
+
+
+def test_publication_prunes_only_its_own_cycle(tmp_path, db_url):
+    # The week before stopped before publication (a blocking check, say): its staging
+    # and intermediate rows stay while this week is published and pruned, on SQLite
+    # (where a table holding only the published cycle is emptied as a truncate) and
+    # on PostgreSQL.
+    previous = "2026-11-09"
+    records = [*_records(), attempt("p1", ts(10, day=-7), request_id="p")]
+    cfg = write_scenario(tmp_path, records)
+    run_unpublished(cfg, db_url, cycle=previous)
+    kept = {t.name: _rows_by_cycle(db_url, t).get(previous, 0) for t in PRUNED_ON_PUBLICATION}
+    assert all(kept.values()), kept
+
+    run(cfg, db_url)
+    after = {t.name: _rows_by_cycle(db_url, t) for t in PRUNED_ON_PUBLICATION}
+    assert {name: counts.get(previous, 0) for name, counts in after.items()} == kept
+    assert all(CYCLE not in counts for counts in after.values()), after
+    assert {r["attempt_id"] for r in rows(db_url, "request_attempts")} == {"a1", "a2", "b1"}
+
+    run(cfg, db_url, cycle=previous)  # now the week before publishes: all pruned
+    assert all(_rows_by_cycle(db_url, t) == {} for t in PRUNED_ON_PUBLICATION)
+    assert [r["attempt_id"] for r in rows(db_url, "request_attempts", cycle=previous)] == ["p1"]
+
+
+def test_deleting_a_cycles_rows_keeps_every_other_cycle(db_url):
+    # ledger.delete_cycle_rows on a build table: alone, and beside another cycle's rows.
+    table = ledger.build_table("extraction_runs")
+    engine = ledger.engine_for(db_url)
+    ledger.ensure_schema(engine)
+
+    def add(conn, cycle_id: str) -> None:
+        conn.execute(
+            table.insert(),
+            {
+                "cycle_id": cycle_id,
+                ledger.BUILD_RUN_ID: "r",
+                "run_id": "r",
+                "extracted_at": datetime(2026, 11, 23, tzinfo=timezone.utc),
+                "source_kind": "files",
+                "source_location": "x",
+                "records_read": 1,
+                **dict.fromkeys(("attempts_staged", "records_quarantined", "exact_duplicates"), 0),
+                **dict.fromkeys(("other_cycle_records", "redacted_values"), 0),
+            },
+        )
+
+    with engine.begin() as conn:
+        conn.execute(sa.delete(table))
+        add(conn, "2026-11-02")
+        add(conn, "2026-11-09")
+        add(conn, "2026-11-09")
+        ledger.delete_cycle_rows(conn, table, "2026-11-09")
+        assert _counts_in(conn, table) == {"2026-11-02": 1}
+        ledger.delete_cycle_rows(conn, table, "2026-11-09")  # nothing left of it
+        assert _counts_in(conn, table) == {"2026-11-02": 1}
+        ledger.delete_cycle_rows(conn, table, "2026-11-02")  # the only cycle: emptied
+        assert _counts_in(conn, table) == {}
+        add(conn, "2026-11-16")
+        ledger.delete_cycle_rows(conn, table, "2026-11-09")  # another cycle's only
+        assert _counts_in(conn, table) == {"2026-11-16": 1}
+        conn.execute(sa.delete(table))
+
+
+def _counts_in(conn, table: sa.Table) -> dict[str, int]:
+    query = sa.select(table.c.cycle_id, sa.func.count()).group_by(table.c.cycle_id)
+    return dict(conn.execute(query).all())

@@ -72,7 +72,7 @@ def _swap(conn: Connection, table: sa.Table, cycle_id: str, run_id: str) -> int:
         build.c.cycle_id == cycle_id, build.c[ledger.BUILD_RUN_ID] == run_id
     )
     inserted = conn.execute(sa.insert(table).from_select(columns, rows)).rowcount
-    conn.execute(sa.delete(build).where(build.c.cycle_id == cycle_id))
+    ledger.delete_cycle_rows(conn, build, cycle_id)
     return int(inserted or 0)
 
 
@@ -98,7 +98,7 @@ def publish_cycle(writer: FencedLedger) -> dict[str, int]:
             )
         counts = {t.name: _swap(conn, t, cycle_id, run_id) for t in ledger.PUBLISHED_TABLES}
         for table in PRUNED_ON_PUBLICATION:
-            conn.execute(sa.delete(table).where(table.c.cycle_id == cycle_id))
+            ledger.delete_cycle_rows(conn, table, cycle_id)
         conn.execute(
             sa.delete(ledger.cycle_builds).where(ledger.cycle_builds.c.cycle_id == cycle_id)
         )
