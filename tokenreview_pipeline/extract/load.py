@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tokenreview_pipeline import ledger
+from tokenreview_pipeline.bulk_insert import insert_rows
 from tokenreview_pipeline.contract import FIELD_NAMES
 from tokenreview_pipeline.cycles import Cycle
 from tokenreview_pipeline.extract.records import ExtractedRecord, canonical_json
@@ -193,7 +194,7 @@ def stage_records(
     for batch in _batches(rows(), batch_size):
         started = time.perf_counter()
         with engine.begin() as conn:
-            conn.execute(table.insert(), batch)
+            insert_rows(conn, table, batch)
         load_seconds += time.perf_counter() - started
         staged += len(batch)
     with engine.begin() as conn:
