@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.bulk_insert import copy_lines, insert_rows
+from tokenreview_pipeline.bulk_insert import copy_lines, copy_text, insert_rows
 
 UTC = timezone.utc
 HOSTILE_TEXT = [
@@ -28,6 +29,12 @@ HOSTILE_TEXT = [
     "x" * 100_000,
     '{"k": "v\\u00e9"}',
 ]
+
+# Any text a database stores: no lone surrogate (no UTF-8 form, refused by every driver)
+# and no NUL (PostgreSQL's text cannot hold it).
+STORABLE_TEXT = st.text(
+    alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+)
 
 
 def _tables(metadata: sa.MetaData, name: str) -> sa.Table:
@@ -47,7 +54,7 @@ def _tables(metadata: sa.MetaData, name: str) -> sa.Table:
 def _rows() -> list[dict]:
     rows = []
     numbers = [0, -1, 2**63 - 1, -(2**63), 2**40]
-    reals = [0.0, 0.1, 1e-7, 1e300, -2.5, 123456789.123456789]
+    reals = [0.0, 0.1, 1e-7, 1e300, -2.5, 123456789.123456789, float("inf"), -1e-300]
     at = datetime(2026, 11, 16, 8, 0, 0, 123456, tzinfo=UTC)
     for i, text in enumerate(HOSTILE_TEXT):
         rows.append(
@@ -73,7 +80,7 @@ def engine(request, tmp_path):
     # a fresh PostgreSQL schema, through each driver
     admin = request.getfixturevalue("pg_admin_engine")
     schema, url = _pg_schema_url(admin, _pg_url())
-    engine = sa.create_engine(url.replace("postgresql+psycopg2", f"postgresql+{request.param}", 1))
+    engine = sa.create_engine(sa.engine.make_url(url).set(drivername=f"postgresql+{request.param}"))
     yield engine
     engine.dispose()
     with admin.begin() as conn:
@@ -167,14 +174,15 @@ def test_the_staging_table_through_the_bulk_path(engine):
         }
     assert stored["2026-11-16"] == stored["2026-11-09"]
     assert len(stored["2026-11-16"]) == 3
+    with engine.begin() as conn:
+        conn.execute(sa.delete(table).where(table.c.cycle_id.in_(["2026-11-09", "2026-11-16"])))
 
 
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\x00")), max_size=8))
-def test_any_text_survives_the_copy_format(pg_db_url, texts):
-    engine = ledger.engine_for(pg_db_url)
+@given(st.lists(STORABLE_TEXT, max_size=8))
+def test_any_text_survives_the_copy_format(engine, texts):
     metadata = sa.MetaData()
     table = sa.Table("texts", metadata, sa.Column("n", sa.Integer), sa.Column("t", sa.Text))
     metadata.create_all(engine)
@@ -184,3 +192,53 @@ def test_any_text_survives_the_copy_format(pg_db_url, texts):
         got = [r[0] for r in conn.execute(sa.select(table.c.t).order_by(table.c.n))]
     assert got == texts
     assert copy_lines([(t,) for t in texts]).count("\n") == len(texts)
+
+
+@pytest.mark.parametrize("engine", ["psycopg2", "psycopg"], indirect=True)
+def test_a_lost_connection_is_flagged_for_a_retry(engine):
+    """As an INSERT's: the step retries (step_errors.py) when the COPY's connection died
+    (terminated with pg_terminate_backend: PostgreSQL only)."""
+    metadata = sa.MetaData()
+    table = _tables(metadata, "lost")
+    metadata.create_all(engine)
+    admin = sa.create_engine(_pg_url(), poolclass=sa.pool.NullPool)
+    with pytest.raises(sa.exc.DBAPIError) as raised, engine.begin() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with admin.begin() as kill:
+            kill.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        insert_rows(conn, table, _rows())
+    admin.dispose()
+    assert raised.value.connection_invalidated
+    with engine.connect() as conn:
+        assert _read(conn, table) == []
+
+
+def test_other_values_and_tables_take_the_insert_path(engine):
+    metadata = sa.MetaData()
+    kinds = sa.Table("kinds", metadata, sa.Column("n", sa.Integer), sa.Column("span", sa.Interval))
+    defaults = sa.Table(
+        "defaults",
+        metadata,
+        sa.Column("n", sa.Integer),
+        sa.Column("label", sa.Text, server_default="none"),
+    )
+    metadata.create_all(engine)
+    rows = [{"n": 1, "span": timedelta(days=2, microseconds=3)}, {"n": 2, "span": None}]
+    with engine.begin() as conn:
+        insert_rows(conn, kinds, rows)  # psycopg2: no COPY text for a timedelta
+        insert_rows(conn, defaults, [{"n": 1}])  # the server default applies
+    with engine.connect() as conn:
+        assert _read(conn, kinds) == [tuple(r.values()) for r in rows]
+        assert _read(conn, defaults) == [(1, "none")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(exclude_categories=("Cs",))))
+def test_copy_text_is_undone_by_the_copy_format_rules(text):
+    # PostgreSQL's reading of a text-format field (the escapes copy_text writes).
+    escaped = copy_text(text)
+    assert not any(c in escaped for c in "\t\n\r")
+    unescaped = re.sub(
+        r"\\(.)", lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(m[1], m[1]), escaped
+    )
+    assert unescaped == text
