@@ -64,12 +64,27 @@ def _published_by(conn: Connection, cycle_id: str, run_id: str) -> dict[str, int
     return json.loads(latest.table_rows)
 
 
+def insertion_order(table: sa.Table) -> list[str]:
+    """The columns of ``table``'s first unique index (by name), or none.
+
+    Rows inserted in the order of a unique index's key go into that B-tree at its
+    right edge instead of at random pages: on SQLite, publishing a million attempts
+    into ``request_attempts`` (unique on its random ``attempt_id``) takes about half the
+    time it takes unordered (docs/performance.md). The other indexes of the published
+    tables lead with ``cycle_id``, which is one value per swap.
+    """
+    unique = sorted((i for i in table.indexes if i.unique), key=lambda i: i.name)
+    return [c.name for c in unique[0].columns] if unique else []
+
+
 def _swap(conn: Connection, table: sa.Table, cycle_id: str, run_id: str) -> int:
     build = ledger.build_table(table.name)
     columns = [c.name for c in table.columns]
     conn.execute(sa.delete(table).where(table.c.cycle_id == cycle_id))
-    rows = sa.select(*[build.c[c] for c in columns]).where(
-        build.c.cycle_id == cycle_id, build.c[ledger.BUILD_RUN_ID] == run_id
+    rows = (
+        sa.select(*[build.c[c] for c in columns])
+        .where(build.c.cycle_id == cycle_id, build.c[ledger.BUILD_RUN_ID] == run_id)
+        .order_by(*[build.c[c] for c in insertion_order(table)])
     )
     inserted = conn.execute(sa.insert(table).from_select(columns, rows)).rowcount
     ledger.delete_cycle_rows(conn, build, cycle_id)

@@ -122,6 +122,9 @@ REQUIRED_FIELDS = contract.REQUIRED_FIELDS
 _STRINGY_KINDS = frozenset({"str", "timestamp", "ip"})
 # Fields kept in `fields` as strings: made storable and redacted.
 _STRING_FIELDS = tuple(f.name for f in contract.RECORD_FIELDS if f.kind in ("str", "ip"))
+_TIMESTAMP_FIELDS = tuple(f.name for f in contract.RECORD_FIELDS if f.kind == "timestamp")
+_TAG_FIELDS = tuple(f.name for f in contract.RECORD_FIELDS if f.kind == "tags")
+_FIELD_DEFAULTS = tuple((f.name, f.default) for f in contract.RECORD_FIELDS)
 
 _INT64_LIMIT = 2**63
 _INT64_DIGITS = len(str(_INT64_LIMIT))
@@ -159,11 +162,21 @@ def _is_content_key(key: str) -> bool:
 # ------------------------------------------------------------------ canonical JSON
 
 
+# The encoders and the decoder are built once: ``json.dumps`` / ``json.loads`` with any
+# option build a new one for every call, a measurable share of extracting a million
+# records (docs/performance.md). ``Encoder(**options).encode`` is what ``dumps`` runs.
+_canonical_encode = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+_fingerprint_encode = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+).encode
+_compact_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def canonical_json(value: object) -> str:
     """SPEC canonical JSON: sorted keys, separators ``,`` ``:``, non-ASCII kept."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _canonical_encode(value)
 
 
 def _sha256_text(text: str) -> str:
@@ -172,16 +185,18 @@ def _sha256_text(text: str) -> str:
 
 def prompt_fingerprint(value: object) -> str:
     """SHA-256 hex of the canonical JSON of ``value`` (SPEC 2.1)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return _sha256_text(text)
+    return _sha256_text(_fingerprint_encode(value))
 
 
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
 def _loads(text: str) -> object:
-    return json.loads(text, parse_constant=_reject_constant)
+    return _decode(text)
 
 
 # ---------------------------------------------------------------------- nesting
@@ -268,17 +283,19 @@ def _sanitize(value: object) -> object:
 
 
 def _raw_from_fields(fields: dict[str, object]) -> str:
-    present = {
-        k: (v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v)
-        for k, v in fields.items()
-        if v is not None and v != {}
-    }
-    return _truncate(json.dumps(present, ensure_ascii=False, separators=(",", ":")))
+    present = {k: v for k, v in fields.items() if v is not None}
+    for name in _TIMESTAMP_FIELDS:
+        moment = present.get(name)
+        if isinstance(moment, datetime):
+            present[name] = moment.isoformat().replace("+00:00", "Z")
+    for name in _TAG_FIELDS:
+        if present.get(name) == {}:
+            del present[name]
+    return _truncate(_compact_encode(present))
 
 
 def _raw_from_value(value: object) -> str:
-    text = json.dumps(_sanitize(value), ensure_ascii=False, separators=(",", ":"))
-    return _truncate(text)
+    return _truncate(_compact_encode(_sanitize(value)))
 
 
 # A quoted key (up to the longest content field name in characters, each possibly a
@@ -509,24 +526,32 @@ def _token_defect(values: dict[str, object]) -> str | None:
     return None
 
 
+#: Each SPEC field's validation, in SPEC order, looked up once instead of per record:
+#: (name, whether "" is absent, converter, field).
+_FIELD_CHECKS = tuple(
+    (f.name, f.kind in _STRINGY_KINDS, _CONVERTERS[f.kind], f) for f in contract.RECORD_FIELDS
+)
+
+
 def _validate(obj: dict, csv: bool) -> tuple[str | None, dict[str, object] | None]:
     """Return (defect, converted values of present SPEC fields)."""
-    present: dict[str, object] = {}
-    for f in contract.RECORD_FIELDS:
-        value = obj.get(f.name)
-        if value is None or (value == "" and f.kind in _STRINGY_KINDS):
+    present: list[tuple[str, object, Callable, RecordField]] = []
+    names: set[str] = set()
+    for name, stringy, convert, f in _FIELD_CHECKS:
+        value = obj.get(name)
+        if value is None or (stringy and value == ""):
             continue
-        present[f.name] = value
+        present.append((name, value, convert, f))
+        names.add(name)
     for name in REQUIRED_FIELDS:
-        if name not in present:
+        if name not in names:
             return contract.missing_field(name), None
     values: dict[str, object] = {}
-    for f in contract.RECORD_FIELDS:
-        if f.name in present:
-            converted = _CONVERTERS[f.kind](present[f.name], csv, f)
-            if converted is _INVALID:
-                return contract.invalid_type(f.name), None
-            values[f.name] = converted
+    for name, value, convert, f in present:
+        converted = convert(value, csv, f)
+        if converted is _INVALID:
+            return contract.invalid_type(name), None
+        values[name] = converted
     defect, utc, _ = _parse_timestamp(values["timestamp"])  # type: ignore[arg-type]
     if defect is not None:
         return defect, None
@@ -557,7 +582,7 @@ def _build_fields(values: dict[str, object], obj: dict) -> tuple[dict[str, objec
         new_value, changed = redact_value(value)
         redacted += changed
         tags[redact_value(key)[0]] = new_value
-    fields = {f.name: values.get(f.name, f.default) for f in contract.RECORD_FIELDS}
+    fields = {name: values.get(name, default) for name, default in _FIELD_DEFAULTS}
     fields["tags"] = tags
     return fields, redacted
 
