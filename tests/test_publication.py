@@ -19,7 +19,7 @@ from scenario import (
 from test_reliability import published_tables
 
 from tokenreview_pipeline import ledger
-from tokenreview_pipeline.publication import PRUNED_ON_PUBLICATION
+from tokenreview_pipeline.publication import PRUNED_ON_PUBLICATION, insertion_order
 
 EXTRACTION = {"stg_source_records", "stg_extract_runs"}
 
@@ -151,3 +151,31 @@ def test_deleting_a_cycles_rows_keeps_every_other_cycle(db_url):
 def _counts_in(conn, table: sa.Table) -> dict[str, int]:
     query = sa.select(table.c.cycle_id, sa.func.count()).group_by(table.c.cycle_id)
     return dict(conn.execute(query).all())
+
+
+def test_every_published_table_is_inserted_in_its_unique_keys_order():
+    # Each published table has a unique index, so publication inserts its rows in key
+    # order (B-tree right edge) rather than in whatever order the build holds them.
+    orders = {t.name: insertion_order(t) for t in ledger.PUBLISHED_TABLES}
+    assert all(orders.values()), orders
+    assert orders["request_attempts"] == ["attempt_id"]
+    assert orders["review_packets"] == ["cycle_id", "workload_tag", "request_class"]
+
+
+def test_published_attempts_are_stored_in_attempt_id_order(tmp_path):
+    # SQLite's rowid records insertion order: the build's order (read order: z, m, a)
+    # is not the published one.
+    db_url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    records = [
+        attempt("z9", ts(10), request_id="r1"),
+        attempt("m5", ts(11), request_id="r2"),
+        attempt("a1", ts(12), request_id="r3"),
+    ]
+    run(write_scenario(tmp_path, records), db_url)
+    with ledger.engine_for(db_url).connect() as conn:
+        stored = (
+            conn.exec_driver_sql("SELECT attempt_id FROM request_attempts ORDER BY rowid")
+            .scalars()
+            .all()
+        )
+    assert stored == ["a1", "m5", "z9"]
