@@ -162,20 +162,18 @@ def test_every_published_table_is_inserted_in_its_unique_keys_order():
     assert orders["review_packets"] == ["cycle_id", "workload_tag", "request_class"]
 
 
-def test_published_attempts_are_stored_in_attempt_id_order(tmp_path):
-    # SQLite's rowid records insertion order: the build's order (read order: z, m, a)
-    # is not the published one.
-    db_url = f"sqlite:///{tmp_path / 'ledger.db'}"
+def test_published_attempts_are_stored_in_attempt_id_order(tmp_path, db_url):
+    # A fresh table's physical order (SQLite's rowid, PostgreSQL's ctid) is its
+    # insertion order: the build's order (read order: z, m, a) is not the published one.
     records = [
         attempt("z9", ts(10), request_id="r1"),
         attempt("m5", ts(11), request_id="r2"),
         attempt("a1", ts(12), request_id="r3"),
     ]
     run(write_scenario(tmp_path, records), db_url)
+    t = ledger.request_attempts
     with ledger.engine_for(db_url).connect() as conn:
-        stored = (
-            conn.exec_driver_sql("SELECT attempt_id FROM request_attempts ORDER BY rowid")
-            .scalars()
-            .all()
-        )
+        physical = sa.literal_column("rowid" if conn.dialect.name == "sqlite" else "ctid")
+        query = sa.select(t.c.attempt_id).where(t.c.cycle_id == CYCLE).order_by(physical)
+        stored = conn.execute(query).scalars().all()
     assert stored == ["a1", "m5", "z9"]

@@ -535,19 +535,17 @@ _FIELD_CHECKS = tuple(
 
 def _validate(obj: dict, csv: bool) -> tuple[str | None, dict[str, object] | None]:
     """Return (defect, converted values of present SPEC fields)."""
-    present: list[tuple[str, object, Callable, RecordField]] = []
-    names: set[str] = set()
+    present: dict[str, tuple[object, Callable, RecordField]] = {}
     for name, stringy, convert, f in _FIELD_CHECKS:
         value = obj.get(name)
         if value is None or (stringy and value == ""):
             continue
-        present.append((name, value, convert, f))
-        names.add(name)
+        present[name] = (value, convert, f)
     for name in REQUIRED_FIELDS:
-        if name not in names:
+        if name not in present:
             return contract.missing_field(name), None
     values: dict[str, object] = {}
-    for name, value, convert, f in present:
+    for name, (value, convert, f) in present.items():
         converted = convert(value, csv, f)
         if converted is _INVALID:
             return contract.invalid_type(name), None
