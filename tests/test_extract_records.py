@@ -1075,3 +1075,72 @@ def test_record_from_object_defects() -> None:
     assert rec(base(latency_ms=float("nan"))).defect == "malformed_json"
     assert rec("x").defect == "not_an_object"
     assert rec(base(note="x" * MAX_RECORD_BYTES)).defect == "record_too_large"
+
+
+# ------------------------------------------------- fields built only when asked
+
+
+def _fresh(obj: object) -> ExtractedRecord:
+    return line(obj)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        base(attempt_id=f"att-{SK}", tags={"team": SK}, prompt="hello"),
+        base(attempt_id="att-2", input_tokens=-1),  # defective: negative_tokens
+        base(attempt_id=f"x {BEARER}", timestamp="not a time"),  # defective, redacted id
+        ["not", "an", "object"],
+    ],
+    ids=["valid", "negative_tokens", "invalid_timestamp", "not_an_object"],
+)
+def test_attempt_id_asked_first_is_the_one_stored_with_the_fields(obj: object) -> None:
+    early = _fresh(obj).attempt_id  # before anything else is built
+    rec = _fresh(obj)
+    assert rec.fields is None or rec.fields["attempt_id"] == early
+    expected = rec.fields["attempt_id"] if rec.fields else rec.defective_attempt_id
+    assert early == expected
+    assert SK not in str(early) and "abc123" not in str(early)
+
+
+def test_a_record_is_the_same_whatever_is_asked_first() -> None:
+    obj = base(attempt_id=f"att-{SK}", api_key_id=SK, tags={"team": SK}, messages=[{"a": 1}])
+    by_raw, by_fields, by_count = _fresh(obj), _fresh(obj), _fresh(obj)
+    assert by_raw.raw_redacted and by_fields.fields and by_count.redacted_values == 2
+    assert by_raw == by_fields == by_count
+    assert by_raw.fields == by_count.fields and by_raw.raw_redacted == by_fields.raw_redacted
+
+
+def test_staging_outside_the_read_window_builds_no_fields(monkeypatch) -> None:
+    from tokenreview_pipeline.cycles import parse_cycle
+    from tokenreview_pipeline.extract import load
+    from tokenreview_pipeline.extract import records as records_module
+
+    built: list[str] = []
+    real = records_module._build_fields
+
+    def counting(values, obj):
+        built.append(values["attempt_id"])
+        return real(values, obj)
+
+    monkeypatch.setattr(records_module, "_build_fields", counting)
+    window = load.StagingWindow.for_cycle(parse_cycle("2026-11-16", "weekly"), 3600)
+    outside = base(
+        attempt_id=f"old-{SK}", api_key_id=SK, timestamp="2026-10-01T00:00:00Z", prompt="p"
+    )
+    inside = base(attempt_id="new", timestamp="2026-11-18T00:00:00Z", prompt="p")
+
+    lazy_row = load.staging_row(0, _fresh(outside), window)
+    assert built == []  # only parsed, hashed and validated
+    assert lazy_row["attempt_id"] == redacted(SK).join(["old-", ""])
+    assert lazy_row["defect"] is None and lazy_row["ts_us"] is not None
+    assert lazy_row["raw_redacted"] is None and lazy_row["model"] is None
+
+    eager = _fresh(outside)
+    assert eager.fields is not None  # built first: the row stored is the same
+    assert load.staging_row(0, eager, window) == {**lazy_row, "redacted_values": 0}
+    assert eager.redacted_values == 1 and lazy_row["redacted_values"] == 0
+
+    in_row = load.staging_row(1, _fresh(inside), window)
+    assert built[-1] == "new" and in_row["model"] == "gpt-4o-mini"
+    assert in_row["prompt_fingerprint"] == prompt_fingerprint("p")

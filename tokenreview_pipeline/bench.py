@@ -51,12 +51,17 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 # ----------------------------------------------------------------------- memory
 
 
-def _rss_bytes() -> int:
+def _rss_bytes() -> tuple[int, int]:
+    """(resident, of which file-backed or shared) bytes. The file-backed part holds the
+    mapped libraries and SQLite's WAL index (``-shm``), which grows by about 8 bytes per
+    WAL frame of the largest transaction; the rest is anonymous memory (the heap:
+    Python's objects, SQLite's page cache)."""
     try:
         with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * _PAGE
+            fields = f.read().split()
+        return int(fields[1]) * _PAGE, int(fields[2]) * _PAGE
     except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, 0
 
 
 def _reset_high_water_mark() -> bool:
@@ -85,13 +90,13 @@ class RssSampler:
 
     def __init__(self, interval: float = 0.05):
         self.interval = interval
-        self.samples: list[tuple[float, int]] = []
+        self.samples: list[tuple[float, int, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.time(), _rss_bytes()))
+            self.samples.append((time.time(), *_rss_bytes()))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> RssSampler:
@@ -102,14 +107,16 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
 
-    def peak(self, start: float, end: float) -> int:
-        """The highest sample in [start, end]; for a step shorter than the interval, the
-        last sample before its end (the process's size while the step ran)."""
-        inside = [rss for t, rss in self.samples if start <= t <= end]
+    def peak(self, start: float, end: float, *, anonymous: bool = False) -> int:
+        """The highest sample in [start, end] (of the resident set, or of its anonymous
+        part); for a step shorter than the interval, the last sample before its end (the
+        process's size while the step ran)."""
+        sizes = [(t, rss - shared if anonymous else rss) for t, rss, shared in self.samples]
+        inside = [size for t, size in sizes if start <= t <= end]
         if inside:
             return max(inside)
-        before = [rss for t, rss in self.samples if t <= end]
-        return before[-1] if before else (self.samples[0][1] if self.samples else 0)
+        before = [size for t, size in sizes if t <= end]
+        return before[-1] if before else (sizes[0][1] if sizes else 0)
 
 
 # ----------------------------------------------------------------------- figures
@@ -121,6 +128,7 @@ class Stage:
     seconds: float
     records_per_s: float | None
     peak_rss_bytes: int
+    peak_anonymous_bytes: int
 
 
 @dataclass
@@ -133,6 +141,7 @@ class CycleFigures:
     success: bool
     total_seconds: float
     peak_rss_bytes: int
+    peak_anonymous_bytes: int
     ledger_bytes: int
     ledger_bytes_per_attempt: float | None
     reconciled: bool
@@ -228,14 +237,15 @@ def run_measured_cycle(
     for step, start, end in _step_windows(instance, result.run_id):
         seconds = end - start
         rss = sampler.peak(start, end)
+        anon = sampler.peak(start, end, anonymous=True)
         if step == "extract_request_log" and "load_seconds" in meta:
             load_s = float(meta["load_seconds"])
             read_s = max(seconds - load_s, 0.0)
-            stages.append(Stage("extract", read_s, read / read_s if read_s else None, rss))
-            stages.append(Stage("load", load_s, read / load_s if load_s else None, rss))
+            stages.append(Stage("extract", read_s, read / read_s if read_s else None, rss, anon))
+            stages.append(Stage("load", load_s, read / load_s if load_s else None, rss, anon))
             continue
         name = "publish" if step == "cycle_publication" else step
-        stages.append(Stage(name, seconds, read / seconds if seconds else None, rss))
+        stages.append(Stage(name, seconds, read / seconds if seconds else None, rss, anon))
     size = ledger_bytes(engine)
     return CycleFigures(
         label=label,
@@ -246,6 +256,7 @@ def run_measured_cycle(
         success=result.success,
         total_seconds=total,
         peak_rss_bytes=peak,
+        peak_anonymous_bytes=sampler.peak(started, time.time(), anonymous=True),
         ledger_bytes=size,
         ledger_bytes_per_attempt=size / staged if staged else None,
         reconciled=reconciled,
@@ -508,14 +519,18 @@ def format_figures(figures: dict[str, Any]) -> str:
             f"{c['label']} ({c['database']}): {c['total_seconds']:.1f} s end to end, "
             f"{'succeeded' if c['success'] else 'FAILED'}; read {c['records_read']}, staged "
             f"{c['attempts_staged']}, reconciled {c['reconciled']}; peak RSS "
-            f"{_mb(c['peak_rss_bytes'])}; ledger {_mb(c['ledger_bytes'])} = "
+            f"{_mb(c['peak_rss_bytes'])} ({_mb(c['peak_anonymous_bytes'])} anonymous); "
+            f"ledger {_mb(c['ledger_bytes'])} = "
             + (f"{per:.0f} bytes per staged attempt" if per else "n/a")
         )
-        lines.append(f"  {'stage':<34} {'seconds':>9} {'records/s':>11} {'peak RSS':>9}")
+        lines.append(
+            f"  {'stage':<34} {'seconds':>9} {'records/s':>11} {'peak RSS':>9} {'anonymous':>9}"
+        )
         for s in c["stages"]:
             rate = f"{s['records_per_s']:.0f}" if s["records_per_s"] else "-"
             lines.append(
                 f"  {s['name']:<34} {s['seconds']:>9.2f} {rate:>11} {_mb(s['peak_rss_bytes']):>9}"
+                f" {_mb(s['peak_anonymous_bytes']):>9}"
             )
     if "duckdb" in figures:
         lines.append("")

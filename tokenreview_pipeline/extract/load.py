@@ -98,7 +98,9 @@ def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow) -> dict:
     ts = rec.ts_us
     in_window = ts is not None and window.read_start_us <= ts < window.read_end_us
     in_cycle = ts is not None and window.cycle_start_us <= ts < window.cycle_end_us
-    fields = rec.fields or {}
+    # A record with a usable timestamp outside the read window cannot concern the cycle:
+    # its fields, raw text and redaction count are never built (ExtractedRecord).
+    concerns = ts is None or in_window
     row = {
         "cycle_id": window.cycle.cycle_id,
         "read_seq": seq,
@@ -108,15 +110,17 @@ def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow) -> dict:
         "defect": rec.defect,
         "content_sha256": rec.content_sha256,
         "ts_us": ts,
-        "attempt_id": fields.get("attempt_id") if rec.fields else rec.defective_attempt_id,
-        "redacted_values": rec.redacted_values,
+        "attempt_id": rec.attempt_id,
+        # Counted for staged attempts only (extraction_runs): 0 for the rest.
+        "redacted_values": rec.redacted_values if concerns else 0,
         # Only records that may be quarantined in this cycle keep their raw text.
         "raw_redacted": rec.raw_redacted if (ts is None or in_cycle) else None,
     }
-    keep_fields = rec.fields is not None and in_window
+    fields = (rec.fields if in_window else None) or {}
+    keep_fields = bool(fields)
     for column in _FIELD_COLUMNS:
         row.setdefault(column, fields.get(column) if keep_fields else None)
-    if rec.fields is None and in_cycle:
+    if rec.defect is not None and in_cycle:
         # A defective record that may be quarantined in this cycle keeps its usable
         # timestamp for analysts (others need none: any year 1-9999 parses, and not
         # every one round-trips through the SQLite text form).

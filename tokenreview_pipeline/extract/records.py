@@ -73,7 +73,6 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from itertools import accumulate
@@ -137,22 +136,165 @@ _CSV_INT_RE = re.compile(r"[+-]?[0-9]+")
 _CSV_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-@dataclass(frozen=True, slots=True)
 class ExtractedRecord:
-    """One record read from a source, valid (``defect is None``) or defective."""
+    """One record read from a source, valid (``defect is None``) or defective.
 
-    source_name: str
-    source_line: int | None
-    source_page: int | None
-    defect: str | None
-    content_sha256: str | None
-    ts_us: int | None
-    fields: dict[str, object] | None
-    redacted_values: int
-    raw_redacted: str
-    # A defective record's attempt_id when it is readable (a string), storable,
-    # redacted and cut to 256 characters, so analysts can find the attempt; else None.
-    defective_attempt_id: str | None = None
+    What only some records need is worked out on first use and then kept: a valid
+    record's normalized, redacted ``fields`` (its prompt fingerprint included), every
+    record's ``raw_redacted`` and ``redacted_values``. Staging asks for them only for a
+    record that may concern the cycle (``load.staging_row``), so a record timestamped
+    outside the read window costs its parse, content hash and validation, not its
+    redaction and serialization (docs/performance.md). A record's values do not depend
+    on when they are asked for.
+    """
+
+    __slots__ = (
+        "source_name",
+        "source_line",
+        "source_page",
+        "defect",
+        "content_sha256",
+        "ts_us",
+        "defective_attempt_id",
+        "_fields",
+        "_redacted",
+        "_raw",
+        "_pending",
+    )
+
+    def __init__(
+        self,
+        *,
+        source_name: str,
+        source_line: int | None,
+        source_page: int | None,
+        defect: str | None,
+        content_sha256: str | None,
+        ts_us: int | None,
+        fields: dict[str, object] | None,
+        redacted_values: int,
+        raw_redacted: str,
+        defective_attempt_id: str | None = None,
+    ) -> None:
+        self.source_name = source_name
+        self.source_line = source_line
+        self.source_page = source_page
+        self.defect = defect
+        self.content_sha256 = content_sha256
+        self.ts_us = ts_us
+        # A defective record's attempt_id when it is readable (a string), storable,
+        # redacted and cut to 256 characters, so analysts can find the attempt; else None.
+        self.defective_attempt_id = defective_attempt_id
+        self._fields = fields
+        self._redacted = redacted_values
+        self._raw = raw_redacted
+        self._pending: tuple[dict | None, object, str | None] | None = None
+
+    @classmethod
+    def deferred(
+        cls,
+        *,
+        values: dict[str, object] | None,
+        source_value: object,
+        raw_redacted: str | None,
+        source_name: str,
+        source_line: int | None,
+        source_page: int | None,
+        defect: str | None,
+        content_sha256: str | None,
+        ts_us: int | None,
+        defective_attempt_id: str | None = None,
+    ) -> ExtractedRecord:
+        """A record whose fields (``values``: its validated values, valid records only),
+        raw text (from ``source_value`` unless ``raw_redacted`` is given) and redaction
+        count are built when first asked for."""
+        record = cls(
+            source_name=source_name,
+            source_line=source_line,
+            source_page=source_page,
+            defect=defect,
+            content_sha256=content_sha256,
+            ts_us=ts_us,
+            fields=None,
+            redacted_values=0,
+            raw_redacted="",
+            defective_attempt_id=defective_attempt_id,
+        )
+        record._pending = (values, source_value, raw_redacted)
+        return record
+
+    def _complete(self) -> None:
+        values, source_value, raw = self._pending  # type: ignore[misc]
+        if values is not None:
+            fields, redacted = _build_fields(values, source_value)  # type: ignore[arg-type]
+            raw_text = _raw_from_fields(fields) if raw is None else raw
+        else:
+            fields, redacted = None, _secrets_counted(source_value)
+            raw_text = _raw_from_value(source_value) if raw is None else raw
+        self._fields, self._redacted, self._raw = fields, redacted, raw_text
+        self._pending = None
+
+    @property
+    def fields(self) -> dict[str, object] | None:
+        """A valid record's SPEC 2.1 fields, normalized and redacted; None if defective."""
+        if self._pending is not None:
+            self._complete()
+        return self._fields
+
+    @property
+    def redacted_values(self) -> int:
+        if self._pending is not None:
+            self._complete()
+        return self._redacted
+
+    @property
+    def raw_redacted(self) -> str:
+        if self._pending is not None:
+            self._complete()
+        return self._raw
+
+    @property
+    def attempt_id(self) -> str | None:
+        """The attempt_id as stored: a valid record's (redacted), else
+        ``defective_attempt_id``. Never builds the other fields."""
+        if self._pending is not None:
+            values = self._pending[0]
+            if values is None:
+                return self.defective_attempt_id
+            attempt_id = values.get("attempt_id")
+            return redact_value(attempt_id)[0] if isinstance(attempt_id, str) else attempt_id  # type: ignore[return-value]
+        if self._fields is None:
+            return self.defective_attempt_id
+        return self._fields.get("attempt_id")  # type: ignore[return-value]
+
+    def _state(self) -> tuple:
+        return (
+            self.source_name,
+            self.source_line,
+            self.source_page,
+            self.defect,
+            self.content_sha256,
+            self.ts_us,
+            self.fields,
+            self.redacted_values,
+            self.raw_redacted,
+            self.defective_attempt_id,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ExtractedRecord):
+            return NotImplemented
+        return self._state() == other._state()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        names = (
+            "source_name source_line source_page defect content_sha256 ts_us fields "
+            "redacted_values raw_redacted defective_attempt_id"
+        ).split()
+        shown = ", ".join(f"{n}={v!r}" for n, v in zip(names, self._state(), strict=True))
+        return f"ExtractedRecord({shown})"
 
 
 def _is_content_key(key: str) -> bool:
@@ -651,31 +793,25 @@ def _from_value(
     """Build the record of a parsed JSON value (or CSV cell dict)."""
     ts_us = _ts_us_of(value) if isinstance(value, dict) else None
     defect = forced_defect
-    fields = None
+    values = None
     if defect is None and not isinstance(value, dict):
         defect = Reason.NOT_AN_OBJECT
     if defect is None:
         defect, values = _validate(value, csv)  # type: ignore[arg-type]
-        if defect is None:
-            fields, redacted = _build_fields(values, value)  # type: ignore[arg-type]
-    if fields is not None:
-        # A valid record is only quarantined later as a duplicate_attempt_id; its
-        # normalized fields are already redacted and content-free, and far cheaper
-        # to serialize than sanitizing the raw object again.
-        raw = _raw_from_fields(fields)
-    else:
-        raw, redacted = _raw_from_value(value), _secrets_counted(value)
-    return ExtractedRecord(
+    # A valid record is only quarantined later as a duplicate_attempt_id: its raw text
+    # is its normalized fields (already redacted and content-free, and far cheaper to
+    # serialize than sanitizing the raw object again).
+    return ExtractedRecord.deferred(
+        values=values,
+        source_value=value,
+        raw_redacted=None,
         source_name=source_name,
         source_line=source_line,
         source_page=source_page,
         defect=defect,
         content_sha256=content_sha256,
         ts_us=ts_us,
-        fields=fields,
-        redacted_values=redacted,
-        raw_redacted=raw,
-        defective_attempt_id=_readable_attempt_id(value) if fields is None else None,
+        defective_attempt_id=_readable_attempt_id(value) if values is None else None,
     )
 
 
@@ -871,25 +1007,21 @@ def record_from_mapped(
     """
     if mapped is None and defect is None:
         raise ValueError("a record without a mapped value needs a defect")
-    fields = None
-    redacted = 0
+    values = None
     if defect is None:
         defect, values = _validate(mapped, False)  # type: ignore[arg-type]
-        if defect is None:
-            fields, redacted = _build_fields(values, {})  # type: ignore[arg-type]
-    if fields is None:
-        redacted = _secrets_counted(mapped)
-    return ExtractedRecord(
+    return ExtractedRecord.deferred(
+        # No prompt fingerprint from content fields: the source value given is empty.
+        values=values,
+        source_value={} if values is not None else mapped,
+        raw_redacted=raw_redacted,
         source_name=source_name,
         source_line=source_line,
         source_page=source_page,
         defect=defect,
         content_sha256=content_sha256,
         ts_us=_ts_us_of(mapped) if mapped is not None else None,
-        fields=fields,
-        redacted_values=redacted,
-        raw_redacted=raw_redacted,
-        defective_attempt_id=_readable_attempt_id(mapped) if fields is None else None,
+        defective_attempt_id=_readable_attempt_id(mapped) if values is None else None,
     )
 
 
