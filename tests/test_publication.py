@@ -177,3 +177,35 @@ def test_published_attempts_are_stored_in_attempt_id_order(tmp_path, db_url):
         query = sa.select(t.c.attempt_id).where(t.c.cycle_id == CYCLE).order_by(physical)
         stored = conn.execute(query).scalars().all()
     assert stored == ["a1", "m5", "z9"]
+
+
+def test_emptying_a_table_does_not_rewrite_its_pages_on_sqlite(tmp_path):
+    # SQLite builds compiled with SECURE_DELETE (Debian's) zero every freed page, which
+    # in WAL mode writes each page of a pruned table to the WAL once more. The ledger's
+    # connections use secure_delete=FAST: emptying a table frees its pages unwritten.
+    path = tmp_path / "ledger.db"
+    wal = tmp_path / "ledger.db-wal"
+    engine = ledger.engine_for(f"sqlite:///{path}")
+    scratch = sa.Table("scratch", sa.MetaData(), sa.Column("cycle_id", sa.Text))
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 2  # FAST
+        conn.exec_driver_sql("CREATE TABLE scratch (cycle_id TEXT, payload TEXT)")
+        conn.exec_driver_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
+            "INSERT INTO scratch SELECT 'c', hex(randomblob(500)) FROM n"
+        )
+    raw = engine.raw_connection()  # a checkpoint runs outside any transaction
+    try:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        table_bytes = raw.execute(
+            "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size"
+        ).fetchone()[0]
+    finally:
+        raw.close()
+    assert table_bytes > 4_000_000 and (not wal.exists() or wal.stat().st_size == 0)
+    with engine.begin() as conn:
+        ledger.delete_cycle_rows(conn, scratch, "c")  # the only cycle: emptied
+        wal_bytes = wal.stat().st_size
+        assert conn.exec_driver_sql("SELECT count(*) FROM scratch").scalar() == 0
+    assert wal_bytes < table_bytes / 20, (wal_bytes, table_bytes)
+    engine.dispose()
