@@ -101,6 +101,8 @@ def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow) -> dict:
     # A record with a usable timestamp outside the read window cannot concern the cycle:
     # its fields, raw text and redaction count are never built (ExtractedRecord).
     concerns = ts is None or in_window
+    # Fields first: a built record's attempt_id is read from them, not redacted again.
+    fields = (rec.fields if in_window else None) or {}
     row = {
         "cycle_id": window.cycle.cycle_id,
         "read_seq": seq,
@@ -116,7 +118,6 @@ def staging_row(seq: int, rec: ExtractedRecord, window: StagingWindow) -> dict:
         # Only records that may be quarantined in this cycle keep their raw text.
         "raw_redacted": rec.raw_redacted if (ts is None or in_cycle) else None,
     }
-    fields = (rec.fields if in_window else None) or {}
     keep_fields = bool(fields)
     for column in _FIELD_COLUMNS:
         row.setdefault(column, fields.get(column) if keep_fields else None)

@@ -136,6 +136,21 @@ _CSV_INT_RE = re.compile(r"[+-]?[0-9]+")
 _CSV_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
+#: What a record is: compared by ``==`` and shown by ``repr``.
+_PUBLIC = (
+    "source_name",
+    "source_line",
+    "source_page",
+    "defect",
+    "content_sha256",
+    "ts_us",
+    "fields",
+    "redacted_values",
+    "raw_redacted",
+    "defective_attempt_id",
+)
+
+
 class ExtractedRecord:
     """One record read from a source, valid (``defect is None``) or defective.
 
@@ -196,30 +211,14 @@ class ExtractedRecord:
         *,
         values: dict[str, object] | None,
         source_value: object,
-        raw_redacted: str | None,
-        source_name: str,
-        source_line: int | None,
-        source_page: int | None,
-        defect: str | None,
-        content_sha256: str | None,
-        ts_us: int | None,
-        defective_attempt_id: str | None = None,
+        raw_redacted: str | None = None,
+        **identity: object,
     ) -> ExtractedRecord:
         """A record whose fields (``values``: its validated values, valid records only),
         raw text (from ``source_value`` unless ``raw_redacted`` is given) and redaction
-        count are built when first asked for."""
-        record = cls(
-            source_name=source_name,
-            source_line=source_line,
-            source_page=source_page,
-            defect=defect,
-            content_sha256=content_sha256,
-            ts_us=ts_us,
-            fields=None,
-            redacted_values=0,
-            raw_redacted="",
-            defective_attempt_id=defective_attempt_id,
-        )
+        count are built when first asked for; ``identity``: the other ``__init__``
+        arguments (source, defect, content hash, ``ts_us``, ``defective_attempt_id``)."""
+        record = cls(fields=None, redacted_values=0, raw_redacted="", **identity)  # type: ignore[arg-type]
         record._pending = (values, source_value, raw_redacted)
         return record
 
@@ -268,18 +267,7 @@ class ExtractedRecord:
         return self._fields.get("attempt_id")  # type: ignore[return-value]
 
     def _state(self) -> tuple:
-        return (
-            self.source_name,
-            self.source_line,
-            self.source_page,
-            self.defect,
-            self.content_sha256,
-            self.ts_us,
-            self.fields,
-            self.redacted_values,
-            self.raw_redacted,
-            self.defective_attempt_id,
-        )
+        return tuple(getattr(self, name) for name in _PUBLIC)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ExtractedRecord):
@@ -289,11 +277,7 @@ class ExtractedRecord:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        names = (
-            "source_name source_line source_page defect content_sha256 ts_us fields "
-            "redacted_values raw_redacted defective_attempt_id"
-        ).split()
-        shown = ", ".join(f"{n}={v!r}" for n, v in zip(names, self._state(), strict=True))
+        shown = ", ".join(f"{n}={v!r}" for n, v in zip(_PUBLIC, self._state(), strict=True))
         return f"ExtractedRecord({shown})"
 
 
@@ -804,7 +788,6 @@ def _from_value(
     return ExtractedRecord.deferred(
         values=values,
         source_value=value,
-        raw_redacted=None,
         source_name=source_name,
         source_line=source_line,
         source_page=source_page,
