@@ -13,6 +13,8 @@ checks run (see ``sql_models.py``).
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import timezone
 from functools import cache
 
@@ -770,9 +772,42 @@ def build_table(name: str) -> sa.Table:
     return BUILD_TABLES[name]
 
 
+#: How long a SQLite ledger connection waits for another one's lock (the driver's busy
+#: timeout) before it fails with "database is locked".
+SQLITE_LOCK_WAIT_S = 60.0
+
+
+def _enter_wal(cursor, wait_s: float = SQLITE_LOCK_WAIT_S) -> None:
+    """Put the database in WAL mode, waiting for other connections like a busy timeout.
+
+    SQLite answers this pragma with "database is locked" at once, without its busy
+    handler, in the moments when another process opens, converts or closes the same
+    file (the last connection to close holds an exclusive lock while it removes the
+    WAL): so four first runs on a new ledger failed now and then. The retries wait up to
+    the busy timeout, as every other statement does.
+    """
+    deadline = time.monotonic() + wait_s
+    delay = 0.001
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal":
+                return
+            reason = "SQLite kept the database out of WAL mode"
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            reason = str(exc)
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError(
+                f"{reason}: could not put the ledger in WAL mode within {wait_s:g} s"
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
 def _sqlite_wal(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _enter_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     # Many SQLite builds (Debian's among them) default to secure_delete=ON: every page
     # freed is overwritten with zeros, so emptying a cycle's staging at publication
@@ -816,7 +851,9 @@ def engine_for(url: str) -> Engine:
     SQLite connection has the ``SQLITE_HAS_SECRET`` function the blocking checks use."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(
-            url, connect_args={"timeout": 60, "isolation_level": None}, poolclass=NullPool
+            url,
+            connect_args={"timeout": SQLITE_LOCK_WAIT_S, "isolation_level": None},
+            poolclass=NullPool,
         )
         sa.event.listen(engine, "connect", _sqlite_functions)
         if ":memory:" not in url:
