@@ -13,6 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 PG_ENV = "TOKENREVIEW_TEST_DATABASE_URL"
+#: The most test workers ``-n auto`` (pyproject's addopts) starts: each runs Dagster
+#: runs and their subprocesses against one PostgreSQL server, whose 100 connections a
+#: worker per core of a large machine would exhaust.
+MAX_TEST_WORKERS = 4
 # Set by .ci/run: there a PostgreSQL test that cannot reach its database fails, never skips.
 REQUIRE_PG_ENV = "TOKENREVIEW_REQUIRE_POSTGRES"
 
@@ -21,6 +25,14 @@ def _skip_or_fail(reason: str):
     if os.environ.get(REQUIRE_PG_ENV):
         pytest.fail(f"{reason} ({REQUIRE_PG_ENV} is set: PostgreSQL tests may not skip)")
     pytest.skip(reason)
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """Workers for ``-n auto``: one per core, at most ``MAX_TEST_WORKERS``;
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` overrides it (``-n 0`` runs in one process)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    return max(1, min(os.cpu_count() or 1, MAX_TEST_WORKERS))
 
 
 def _pg_url() -> str | None:
