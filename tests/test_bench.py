@@ -7,9 +7,12 @@ never a timing: performance is read from the printed figures (docs/performance.m
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
+import sqlalchemy as sa
 
+from tokenreview_pipeline import bench, ledger, ledger_migrations
 from tokenreview_pipeline.cli import main
 from tokenreview_pipeline.sql_models import discover_models
 
@@ -83,3 +86,22 @@ def test_bench_postgresql(capsys, tmp_path, pg_db_url):
     _assert_cycle(postgresql, "postgresql")
     assert postgresql["attempts_staged"] == sqlite["attempts_staged"]
     assert set(figures["ratios"]) == {"postgresql_over_sqlite"}
+
+
+def test_a_ledger_used_before_is_emptied_and_recreated_at_the_head(db_url):
+    # --workdir keeps the ledgers: the next bench run in that folder starts from empty
+    engine = ledger.engine_for(db_url)
+    ledger.ensure_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            ledger.cycle_builds.insert().values(
+                cycle_id="c", run_id="r", model="m", rows=1, built_at=datetime.now(timezone.utc)
+            )
+        )
+    bench._fresh_ledger(db_url)
+    assert ledger_migrations.current(engine).kind == "current"
+    with engine.connect() as conn:
+        assert set(ledger.metadata.tables) <= set(sa.inspect(conn).get_table_names())
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(ledger.cycle_builds)).scalar() == 0
+        )

@@ -398,11 +398,18 @@ def duckdb_seconds(folder: Path, cycle_start: date) -> tuple[float, int]:
 
 
 def _fresh_ledger(database_url: str) -> None:
-    """The benchmark's ledger starts empty: every ledger table is dropped."""
+    """The benchmark's ledger starts empty: every ledger table and the schema revision
+    are dropped, and the schema is created again at the head."""
+    from tokenreview_pipeline.ledger_migrations import VERSION_TABLE
+
     engine = ledger.engine_for(database_url)
     with engine.begin() as conn:
         for name in sa.inspect(conn).get_table_names():
-            if name in ledger.metadata.tables or name.startswith("_build_"):
+            if (
+                name in ledger.metadata.tables
+                or name.startswith("_build_")
+                or name == VERSION_TABLE
+            ):
                 conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}" CASCADE')) if (
                     conn.dialect.name == "postgresql"
                 ) else conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))

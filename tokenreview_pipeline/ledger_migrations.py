@@ -35,6 +35,8 @@ from tokenreview_pipeline import ledger
 from tokenreview_pipeline.ledger import LedgerSchemaError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: Where Alembic records a ledger's revision (its default name).
+VERSION_TABLE = "alembic_version"
 #: The revision a 0.1.0 ledger (no ``alembic_version``) is stamped at before upgrading.
 BASELINE_0_1_0 = "0001"
 # Any constant: every tokenreview process changing the schema takes this one lock.
