@@ -11,13 +11,14 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tokenreview_pipeline import contract, ledger
 from tokenreview_pipeline.extract.redaction import (
     _spans,
     has_secret,
+    may_hold_secret,
     redact_text,
     redact_value,
     redacted_form,
@@ -62,6 +63,23 @@ def json_decoded(text: str) -> str:
 def test_matcher_finds_what_re_finds(text: str) -> None:
     assert list(_spans(text)) == [m.span() for m in SPEC_RE.finditer(text)]
     assert has_secret(text) == (SPEC_RE.search(text) is not None)
+
+
+@FUZZ
+@given(TEXT)
+def test_may_hold_secret_is_never_false_for_a_secret(text: str) -> None:
+    if SPEC_RE.search(text):
+        assert may_hold_secret(text)
+
+
+@FUZZ
+@given(st.lists(TEXT | st.none() | st.integers() | st.floats(allow_nan=False), max_size=8))
+@example(["risk", "sk-" + "a" * 20])  # a value ending in a letter before a secret
+@example([7, None, "Bearer abcdefghijklmnopqrstu"])
+def test_a_rows_secret_test_equals_testing_each_value(values) -> None:
+    # ledger._any_secret (SQLite's has_secret()) searches a row's values joined first
+    expected = any(isinstance(v, str) and SPEC_RE.search(v) for v in values)
+    assert ledger._any_secret(*values) == int(bool(expected))
 
 
 @FUZZ

@@ -193,6 +193,12 @@ def has_secret(text: str) -> bool:
     return next(_spans(text), None) is not None
 
 
+def may_hold_secret(text: str) -> bool:
+    """False when ``text`` holds no secret for sure: no pattern's first literal starts
+    anywhere in it (one regular-expression search, no matching)."""
+    return _START_RE.search(text) is not None
+
+
 def _replace(text: str, spans: list[tuple[int, int]], matched: list[str]) -> str:
     pieces = []
     pos = 0
