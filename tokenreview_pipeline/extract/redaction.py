@@ -193,10 +193,13 @@ def has_secret(text: str) -> bool:
     return next(_spans(text), None) is not None
 
 
+_PREFIXES = tuple(p.prefix for p in _PATTERNS)
+
+
 def may_hold_secret(text: str) -> bool:
-    """False when ``text`` holds no secret for sure: no pattern's first literal starts
-    anywhere in it (one regular-expression search, no matching)."""
-    return _START_RE.search(text) is not None
+    """False when ``text`` holds no secret for sure: no pattern's first literal occurs
+    in it. Substring tests, several times faster than the start-rule search."""
+    return any(prefix in text for prefix in _PREFIXES)
 
 
 def _replace(text: str, spans: list[tuple[int, int]], matched: list[str]) -> str:
