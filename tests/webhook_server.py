@@ -29,14 +29,16 @@ class _Handler(BaseHTTPRequestHandler):
             owner._stop.wait(fault[1])
         elif fault is not None and fault[0] == "status":
             status = fault[1]
+        if status == 200 and fault is None:
+            # Recorded before the answer: a test that reads ``received`` as soon as the
+            # client has its 200 must find the body there.
+            owner._record(self.path, json.loads(body))
         try:
             payload = b"ok" if status == 200 else b"error"
             self.send_response(status)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
-            if status == 200 and fault is None:
-                owner._record(self.path, json.loads(body))
         except OSError:  # the client went away after its timeout
             self.close_connection = True
 
