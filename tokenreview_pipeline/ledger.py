@@ -13,7 +13,6 @@ checks run (see ``sql_models.py``).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from datetime import timezone
@@ -806,17 +805,9 @@ def _enter_wal(cursor, wait_s: float = SQLITE_LOCK_WAIT_S) -> None:
         delay = min(delay * 2, 0.05)
 
 
-#: Helper threads SQLite's sorter may use (PRAGMA threads; SQLite's default is none): the
-#: models' window functions and ORDER BYs sort every attempt of the cycle, and a sort
-#: too big for the page cache is sorted in parts, which helpers sort in parallel
-#: (docs/performance.md). One per core, at most four.
-SQLITE_SORTER_THREADS = max(1, min(os.cpu_count() or 1, 4))
-
-
-def _sqlite_settings(dbapi_connection, _record) -> None:
+def _sqlite_wal(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     _enter_wal(cursor)
-    cursor.execute(f"PRAGMA threads={SQLITE_SORTER_THREADS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # Many SQLite builds (Debian's among them) default to secure_delete=ON: every page
     # freed is overwritten with zeros, so emptying a cycle's staging at publication
@@ -874,7 +865,7 @@ def engine_for(url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_functions)
         if ":memory:" not in url:
             # WAL: analysts can read the ledger while a cycle is being written.
-            sa.event.listen(engine, "connect", _sqlite_settings)
+            sa.event.listen(engine, "connect", _sqlite_wal)
         sa.event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
