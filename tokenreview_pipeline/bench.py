@@ -410,9 +410,8 @@ def _fresh_ledger(database_url: str) -> None:
                 or name.startswith("_build_")
                 or name == VERSION_TABLE
             ):
-                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}" CASCADE')) if (
-                    conn.dialect.name == "postgresql"
-                ) else conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
+                cascade = " CASCADE" if conn.dialect.name == "postgresql" else ""
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"{cascade}'))
     ledger._checked.clear()
     ledger.ensure_schema(engine)
 

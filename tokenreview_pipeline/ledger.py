@@ -839,10 +839,10 @@ SQLITE_HAS_SECRET = "tokenreview_has_secret"
 
 def _any_secret(*values: object) -> int:
     texts = [v for v in values if isinstance(v, str)]
-    # One search over a row's values joined by newlines first: a secret that starts in
-    # one value starts in the join too (a newline is no letter or digit, so the start
-    # rule still holds), and most rows hold none. Called once per row of a checked
-    # table, this is most of the no-secret check's time.
+    # Most rows hold no pattern's first literal in any value: one prefilter over the
+    # row's values joined (a literal in a value is in the join), then the matcher only
+    # on rows that may hold a secret. Called once per row of a checked table, this was
+    # most of the no-secret check's time.
     if not texts or not may_hold_secret("\n".join(texts)):
         return 0
     return int(any(has_secret(v) for v in texts))
